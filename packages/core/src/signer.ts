@@ -1,0 +1,24 @@
+/**
+ * Signing and signature checking as ports. The core never holds a private key
+ * itself: the server passes a Signer backed by node:crypto (fast, key decrypted
+ * in memory), a browser could pass one backed by WebCrypto.
+ */
+
+/** Signs bytes with one key, identified by its verification method URL. */
+export interface Signer {
+  /** The verification method URL, e.g. `did:web:example.edu#key-1`. */
+  readonly id: string;
+  readonly algorithm: 'Ed25519';
+  sign(data: Uint8Array): Promise<Uint8Array> | Uint8Array;
+}
+
+/** Verifies an Ed25519 signature with WebCrypto (browser-safe; Node ≥ 20). */
+export async function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if(publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    const key = await globalThis.crypto.subtle.importKey('raw', publicKey, {name: 'Ed25519'}, false, ['verify']);
+    return await globalThis.crypto.subtle.verify({name: 'Ed25519'}, key, signature, data);
+  } catch {
+    return false;
+  }
+}
