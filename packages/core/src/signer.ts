@@ -16,8 +16,8 @@ export interface Signer {
 export async function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if(publicKey.length !== 32 || signature.length !== 64) return false;
   try {
-    const key = await globalThis.crypto.subtle.importKey('raw', publicKey, {name: 'Ed25519'}, false, ['verify']);
-    return await globalThis.crypto.subtle.verify({name: 'Ed25519'}, key, signature, data);
+    const key = await globalThis.crypto.subtle.importKey('raw', publicKey as Uint8Array<ArrayBuffer>, {name: 'Ed25519'}, false, ['verify']);
+    return await globalThis.crypto.subtle.verify({name: 'Ed25519'}, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
   }

@@ -1,0 +1,245 @@
+/**
+ * Credential verification: every check runs (or is marked skipped), each with a
+ * stable code, and the function never throws for bad input (STYLE habit 1).
+ * Check codes are public API; see docs/VERIFICATION.md.
+ */
+import type {Canonicalizer} from './canonize.js';
+import {isAllowedContext, VC_V1_CONTEXT, VC_V2_CONTEXT} from './contexts/index.js';
+import {type DataIntegrityProof, EDDSA_RDFC_2022, isDateTimeStamp, verifyEddsaRdfcProof} from './data-integrity.js';
+import {type ControllerResolver, findVerificationMethod, isAuthorizedFor, type VerificationMethod} from './did.js';
+import {decodeEd25519PublicKey} from './multikey.js';
+import {validateAchievementCredentialSchema} from './schema.js';
+
+/** What a check concluded. */
+export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped';
+
+/** The named checks, in the order they are reported. */
+export type CheckName = 'structure' | 'contexts' | 'schema' | 'proof' | 'issuer' | 'validity' | 'status';
+
+/** Every code a check can report. Passing checks report the `*_OK`-style code. */
+export type CheckCode =
+  | 'STRUCTURE_VALID' | 'STRUCTURE_INVALID'
+  | 'CONTEXTS_ALLOWED' | 'CONTEXT_NOT_ALLOWED'
+  | 'SCHEMA_VALID' | 'SCHEMA_INVALID' | 'SCHEMA_NOT_APPLICABLE'
+  | 'PROOF_VALID' | 'PROOF_VERIFICATION_ERROR' | 'MALFORMED_PROOF_ERROR' | 'MISMATCHED_PROOF_PURPOSE_ERROR'
+  | 'PROOF_TRANSFORMATION_ERROR' | 'PROOF_MISSING'
+  | 'ISSUER_VALID' | 'ISSUER_UNRESOLVED' | 'KEY_NOT_CONTROLLED_BY_ISSUER' | 'KEY_NOT_VALID_AT_PROOF_TIME'
+  | 'VALIDITY_OK' | 'NOT_YET_VALID' | 'EXPIRED' | 'VALIDITY_INVALID'
+  | 'STATUS_NONE' | 'STATUS_VALID' | 'STATUS_REVOKED' | 'STATUS_SUSPENDED' | 'STATUS_UNKNOWN'
+  | 'CHECK_NOT_RUN';
+
+/** One check's result. */
+export interface Check {
+  check: CheckName;
+  code: CheckCode;
+  status: CheckStatus;
+  message: string;
+}
+
+/** The verification result (DESIGN.md §3). */
+export interface VerificationResult {
+  verified: boolean;
+  checks: Check[];
+  errors: Check[];
+  warnings: Check[];
+}
+
+/** What verification may use from the outside world: all injected. */
+export interface VerifyPorts {
+  canonicalizer: Canonicalizer;
+  resolveController: ControllerResolver;
+  /** The clock: the validity window is checked against it. */
+  now: () => Date;
+  /** Status hook (revocation / suspension); the lifecycle work fills it. */
+  checkStatus?: (credential: Record<string, unknown>) => Promise<Omit<Check, 'check'>>;
+}
+
+const pass = (check: CheckName, code: CheckCode, message: string): Check => ({check, code, status: 'passed', message});
+const fail = (check: CheckName, code: CheckCode, message: string): Check => ({check, code, status: 'failed', message});
+const skip = (check: CheckName, message: string): Check => ({check, code: 'CHECK_NOT_RUN', status: 'skipped', message});
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const asArray = (v: unknown): unknown[] => Array.isArray(v) ? v : v === undefined ? [] : [v];
+
+/** The issuer id of a credential, whether `issuer` is a string or a Profile. */
+export function issuerIdOf(credential: Record<string, unknown>): string | undefined {
+  const issuer = credential.issuer;
+  if(typeof issuer === 'string') return issuer;
+  if(isObject(issuer) && typeof issuer.id === 'string') return issuer.id;
+  return undefined;
+}
+
+function checkStructure(c: unknown): Check {
+  if(!isObject(c)) return fail('structure', 'STRUCTURE_INVALID', 'The credential is not a JSON object.');
+  const problems: string[] = [];
+  const ctx = c['@context'];
+  if(!Array.isArray(ctx) || ctx.length === 0) problems.push('@context must be a non-empty array');
+  else if(ctx[0] !== VC_V2_CONTEXT && ctx[0] !== VC_V1_CONTEXT) problems.push(`the first @context must be ${VC_V2_CONTEXT}`);
+  const types = asArray(c.type);
+  if(!types.includes('VerifiableCredential')) problems.push('type must include VerifiableCredential');
+  if(!issuerIdOf(c)) problems.push('issuer must be a URL or an object with an id');
+  if(!isObject(c.credentialSubject) && !(Array.isArray(c.credentialSubject) && c.credentialSubject.every(isObject))) {
+    problems.push('credentialSubject must be an object');
+  }
+  const v1 = Array.isArray(ctx) && ctx[0] === VC_V1_CONTEXT;
+  const from = v1 ? c.issuanceDate : c.validFrom;
+  if(v1 ? !isDateTimeStamp(from) : from !== undefined && !isDateTimeStamp(from)) problems.push(`${v1 ? 'issuanceDate' : 'validFrom'} must be a dateTime with a time zone`);
+  const until = v1 ? c.expirationDate : c.validUntil;
+  if(until !== undefined && !isDateTimeStamp(until)) problems.push(`${v1 ? 'expirationDate' : 'validUntil'} must be a dateTime with a time zone`);
+  if(c.id !== undefined && typeof c.id !== 'string') problems.push('id must be a URL string');
+  if(problems.length) return fail('structure', 'STRUCTURE_INVALID', `The credential is not well-formed: ${problems.join('; ')}.`);
+  return pass('structure', 'STRUCTURE_VALID', 'The credential is well-formed.');
+}
+
+function checkContexts(c: Record<string, unknown>): Check {
+  const refused = asArray(c['@context']).filter(x => typeof x !== 'string' || !isAllowedContext(x));
+  if(refused.length) {
+    const shown = refused.map(x => typeof x === 'string' ? x : 'an inline context').join(', ');
+    return fail('contexts', 'CONTEXT_NOT_ALLOWED', `The credential uses vocabulary Laurel does not know and will not fetch: ${shown}.`);
+  }
+  return pass('contexts', 'CONTEXTS_ALLOWED', 'The credential uses only known vocabularies.');
+}
+
+function checkSchema(c: Record<string, unknown>): Check {
+  const types = asArray(c.type);
+  if(!types.includes('OpenBadgeCredential') && !types.includes('AchievementCredential')) {
+    return {check: 'schema', code: 'SCHEMA_NOT_APPLICABLE', status: 'skipped', message: 'Not an Open Badges credential; the OB 3.0 schema does not apply.'};
+  }
+  if(c['@context'] && asArray(c['@context'])[0] === VC_V1_CONTEXT) {
+    return {check: 'schema', code: 'SCHEMA_NOT_APPLICABLE', status: 'skipped', message: 'A VC 1.1 credential; the OB 3.0 schema (VC 2.0) does not apply.'};
+  }
+  const problems = validateAchievementCredentialSchema(c);
+  if(problems.length) return fail('schema', 'SCHEMA_INVALID', `The credential does not follow the Open Badges 3.0 schema: ${problems.join('; ')}.`);
+  return pass('schema', 'SCHEMA_VALID', 'The credential follows the Open Badges 3.0 schema.');
+}
+
+interface KeyLookup {
+  vm?: VerificationMethod;
+  publicKey?: Uint8Array;
+  issuerCheck: Check;
+}
+
+/** Resolves the proof's key and decides whether it is the issuer's, valid at proof time. */
+async function lookUpKey(c: Record<string, unknown>, proof: DataIntegrityProof, resolve: ControllerResolver): Promise<KeyLookup> {
+  const issuerId = issuerIdOf(c)!;
+  const vmId = proof.verificationMethod;
+  if(typeof vmId !== 'string' || vmId.length === 0) {
+    return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', 'The proof does not name the key that made it.')};
+  }
+  const controllerId = vmId.split('#')[0];
+  let resolution;
+  try {
+    resolution = await resolve(controllerId);
+  } catch(error) {
+    resolution = {ok: false as const, message: (error as Error)?.message ?? String(error)};
+  }
+  if(!resolution.ok) {
+    return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The issuer's keys could not be looked up (${controllerId}): ${resolution.message}`)};
+  }
+  const doc = resolution.document;
+  const vm = isObject(doc) ? findVerificationMethod(doc, vmId) : null;
+  if(!vm) return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not published by ${controllerId}.`)};
+  const publicKey = vm.type === 'Multikey' && typeof vm.publicKeyMultibase === 'string' ? decodeEd25519PublicKey(vm.publicKeyMultibase) : null;
+  if(!publicKey) return {vm, issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not an Ed25519 Multikey.`)};
+  // The issuer must be the key's controller (VC-DI §4.2 step: controller of the
+  // verification method), and the document must be the issuer's own.
+  if(doc.id !== controllerId || vm.controller !== issuerId || doc.id !== issuerId) {
+    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_CONTROLLED_BY_ISSUER', `The signing key belongs to ${vm.controller ?? controllerId}, not to the issuer ${issuerId}.`)};
+  }
+  if(!isAuthorizedFor(doc, vmId, 'assertionMethod')) {
+    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_CONTROLLED_BY_ISSUER', `The issuer has not authorised the key ${vmId} to issue credentials (assertionMethod).`)};
+  }
+  const created = typeof proof.created === 'string' ? Date.parse(proof.created) : NaN;
+  const bound = (s: unknown) => typeof s === 'string' ? Date.parse(s) : NaN;
+  const from = bound(vm.validFrom), until = Math.min(
+    Number.isNaN(bound(vm.validUntil)) ? Infinity : bound(vm.validUntil),
+    Number.isNaN(bound(vm.revoked)) ? Infinity : bound(vm.revoked));
+  if(Number.isNaN(created) && (!Number.isNaN(from) || until !== Infinity)) {
+    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_VALID_AT_PROOF_TIME', 'The proof has no creation time, so the key\'s validity cannot be checked.')};
+  }
+  if(created < from || created >= until) {
+    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_VALID_AT_PROOF_TIME', `The key ${vmId} was not valid when the proof was made (${proof.created}).`)};
+  }
+  return {vm, publicKey, issuerCheck: pass('issuer', 'ISSUER_VALID', `Signed with a key that belongs to the issuer ${issuerId} and was valid at the time.`)};
+}
+
+async function checkProofAndIssuer(c: Record<string, unknown>, ports: VerifyPorts): Promise<[Check, Check]> {
+  const proofs = asArray(c.proof);
+  if(proofs.length === 0) return [fail('proof', 'PROOF_MISSING', 'The credential carries no signature.'), skip('issuer', 'No signature to attribute to the issuer.')];
+  // Laurel verifies every signature proof in a proof set; each must pass.
+  let issuerCheck: Check | undefined;
+  for(const candidate of proofs) {
+    if(!isObject(candidate)) return [fail('proof', 'MALFORMED_PROOF_ERROR', 'A proof is not an object.'), skip('issuer', 'The proof is malformed.')];
+    const proof = candidate as DataIntegrityProof;
+    if(proof.type !== 'DataIntegrityProof' || proof.cryptosuite !== EDDSA_RDFC_2022) {
+      return [fail('proof', 'MALFORMED_PROOF_ERROR', `Unsupported proof: ${String(proof.type)} / ${String(proof.cryptosuite)}.`), skip('issuer', 'The proof is not one Laurel can check.')];
+    }
+    if(proof.proofPurpose !== 'assertionMethod') {
+      return [fail('proof', 'MISMATCHED_PROOF_PURPOSE_ERROR', `The proof purpose is ${String(proof.proofPurpose)}, not assertionMethod.`), skip('issuer', 'The proof purpose is wrong.')];
+    }
+    const lookup = await lookUpKey(c, proof, ports.resolveController);
+    issuerCheck = lookup.issuerCheck;
+    if(!lookup.publicKey) return [skip('proof', 'The signing key could not be found, so the signature was not checked.'), lookup.issuerCheck];
+    const outcome = await verifyEddsaRdfcProof(c, proof, lookup.publicKey, ports.canonicalizer);
+    if(!outcome.verified) return [fail('proof', outcome.code, outcome.message), issuerCheck];
+    if(issuerCheck.status !== 'passed') return [pass('proof', 'PROOF_VALID', 'The signature matches: the credential has not been altered since it was signed.'), issuerCheck];
+  }
+  return [pass('proof', 'PROOF_VALID', 'The signature matches: the credential has not been altered since it was signed.'), issuerCheck!];
+}
+
+function checkValidity(c: Record<string, unknown>, now: Date): Check {
+  const v1 = asArray(c['@context'])[0] === VC_V1_CONTEXT;
+  const fromRaw = v1 ? c.issuanceDate : c.validFrom;
+  const untilRaw = v1 ? c.expirationDate : c.validUntil;
+  const from = typeof fromRaw === 'string' ? Date.parse(fromRaw) : undefined;
+  const until = typeof untilRaw === 'string' ? Date.parse(untilRaw) : undefined;
+  if(Number.isNaN(from) || Number.isNaN(until)) return fail('validity', 'VALIDITY_INVALID', 'The validity dates cannot be read.');
+  const t = now.getTime();
+  if(from !== undefined && t < from) return fail('validity', 'NOT_YET_VALID', `Not valid until ${fromRaw}.`);
+  if(until !== undefined && t > until) return fail('validity', 'EXPIRED', `Expired on ${untilRaw}.`);
+  return pass('validity', 'VALIDITY_OK', until !== undefined ? `Valid until ${untilRaw}.` : 'Valid, with no expiry date.');
+}
+
+async function checkStatus(c: Record<string, unknown>, ports: VerifyPorts): Promise<Check> {
+  if(c.credentialStatus === undefined) return {check: 'status', code: 'STATUS_NONE', status: 'skipped', message: 'The issuer publishes no revocation status for this credential.'};
+  if(!ports.checkStatus) return {check: 'status', code: 'STATUS_UNKNOWN', status: 'warning', message: 'Signature valid; revocation status could not be checked.'};
+  try {
+    return {check: 'status', ...await ports.checkStatus(c)};
+  } catch(error) {
+    return {check: 'status', code: 'STATUS_UNKNOWN', status: 'warning', message: `Signature valid; revocation status could not be checked (${(error as Error)?.message}).`};
+  }
+}
+
+/** Verifies a credential. Never throws for an invalid credential: every check is reported. */
+export async function verifyCredential(credential: unknown, ports: VerifyPorts): Promise<VerificationResult> {
+  const checks: Check[] = [];
+  const structure = checkStructure(credential);
+  checks.push(structure);
+  if(structure.status === 'failed' && !isObject(credential)) {
+    for(const name of ['contexts', 'schema', 'proof', 'issuer', 'validity', 'status'] as CheckName[]) {
+      checks.push(skip(name, 'The input is not a credential.'));
+    }
+    return finish(checks);
+  }
+  const c = credential as Record<string, unknown>;
+  const contexts = checkContexts(c);
+  checks.push(contexts);
+  checks.push(checkSchema(c));
+  if(contexts.status === 'failed' || structure.status === 'failed') {
+    // Never canonicalize with unknown contexts; a malformed credential cannot be attributed.
+    checks.push(skip('proof', 'The signature was not checked because the credential is malformed or uses unknown vocabulary.'));
+    checks.push(skip('issuer', 'The issuer was not checked because the signature was not.'));
+  } else {
+    checks.push(...await checkProofAndIssuer(c, ports));
+  }
+  checks.push(structure.status === 'failed' ? skip('validity', 'Dates cannot be read from a malformed credential.') : checkValidity(c, ports.now()));
+  checks.push(await checkStatus(c, ports));
+  return finish(checks);
+}
+
+function finish(checks: Check[]): VerificationResult {
+  const errors = checks.filter(x => x.status === 'failed');
+  const warnings = checks.filter(x => x.status === 'warning');
+  const proofPassed = checks.some(x => x.check === 'proof' && x.status === 'passed');
+  return {verified: errors.length === 0 && proofPassed, checks, errors, warnings};
+}

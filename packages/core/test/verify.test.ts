@@ -1,0 +1,61 @@
+import {readFileSync} from 'node:fs';
+import {describe, expect, it} from 'vitest';
+import {Canonicalizer} from '../src/canonize.js';
+import {createDocumentLoader} from '../src/contexts/index.js';
+import {buildAchievementCredential} from '../src/credential.js';
+import {type ControllerResolver, didKeyFromPublicKey, resolveDidKey} from '../src/did.js';
+import {encodeEd25519PublicKey} from '../src/multikey.js';
+import {signCredential} from '../src/sign.js';
+import {verifyCredential, type VerifyPorts} from '../src/verify.js';
+import {randomEd25519, seedSigner} from './helpers.js';
+
+const vector = JSON.parse(readFileSync(new URL('./vectors/ob3-eddsa-rdfc-2022.json', import.meta.url), 'utf8'));
+const canonicalizer = new Canonicalizer(createDocumentLoader());
+
+// The vector's controller document is published nowhere: serve it locally (vector note).
+const vectorResolver: ControllerResolver = async id => id === vector.keyPair.controller
+  ? {ok: true, document: {id, verificationMethod: [{id: vector.verificationMethod, type: 'Multikey', controller: id,
+      publicKeyMultibase: vector.keyPair.publicKeyMultibase}], assertionMethod: [vector.verificationMethod]}}
+  : {ok: false, message: 'unknown'};
+
+const ports = (resolveController: ControllerResolver, now = new Date('2026-01-01T00:00:00Z')): VerifyPorts =>
+  ({canonicalizer, resolveController, now: () => now});
+
+const codes = (r: {checks: {check: string; code: string}[]}) => Object.fromEntries(r.checks.map(c => [c.check, c.code]));
+
+describe('verifyCredential', () => {
+  it('verifies the 1EdTech vector credential', async () => {
+    const vc = {...vector.unsignedCredential, proof: {...vector.proofOptions, proofValue: vector.expectedProofValue}};
+    const result = await verifyCredential(vc, ports(vectorResolver));
+    expect(result.errors).toEqual([]);
+    expect(result.verified).toBe(true);
+    expect(codes(result)).toMatchObject({structure: 'STRUCTURE_VALID', contexts: 'CONTEXTS_ALLOWED', schema: 'SCHEMA_VALID',
+      proof: 'PROOF_VALID', issuer: 'ISSUER_VALID', validity: 'VALIDITY_OK', status: 'STATUS_NONE'});
+  });
+
+  it('issues and verifies a did:key credential, and reports the clock', async () => {
+    const key = randomEd25519();
+    const did = didKeyFromPublicKey(key.publicKey);
+    const signer = seedSigner(`${did}#${encodeEd25519PublicKey(key.publicKey)}`, key.seed);
+    const unsigned = buildAchievementCredential({
+      id: 'https://laurel.test/c/abc', issuer: {id: did, type: ['Profile'], name: 'Test Issuer'},
+      achievement: {id: 'https://laurel.test/achievements/1', type: ['Achievement'], name: 'A', description: 'D', criteria: {narrative: 'N'}},
+      recipient: {name: 'Ada', email: 'ada@example.com'}, salt: 'pepper', validFrom: '2025-01-01T00:00:00Z', validUntil: '2027-01-01T00:00:00Z',
+    });
+    const vc = await signCredential(unsigned, signer, '2025-01-01T00:00:00Z', canonicalizer);
+    expect((await verifyCredential(vc, ports(resolveDidKey))).verified).toBe(true);
+    const late = await verifyCredential(vc, ports(resolveDidKey, new Date('2028-01-01T00:00:00Z')));
+    expect(late.verified).toBe(false);
+    expect(codes(late).validity).toBe('EXPIRED');
+    const early = await verifyCredential(vc, ports(resolveDidKey, new Date('2024-01-01T00:00:00Z')));
+    expect(codes(early).validity).toBe('NOT_YET_VALID');
+  });
+
+  it('never throws for junk input', async () => {
+    for(const junk of [null, 42, 'x', [], {}, {'@context': 'x'}, {proof: 1}, {'@context': ['https://evil.example/ctx'], type: ['VerifiableCredential'], issuer: 'x', credentialSubject: {}}]) {
+      const r = await verifyCredential(junk, ports(resolveDidKey));
+      expect(r.verified).toBe(false);
+      expect(r.checks).toHaveLength(7);
+    }
+  });
+});
