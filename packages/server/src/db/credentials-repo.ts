@@ -1,0 +1,76 @@
+/** SQL for issued credentials and idempotency records. */
+import type {Queryable} from './database.js';
+import type {CredentialRow} from './rows.js';
+
+/** Inserts an issued credential. */
+export async function insertCredential(q: Queryable, c: CredentialRow): Promise<void> {
+  await q.query(
+    `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
+       status, valid_from, valid_until, issued_at, document)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [c.id, c.organization_id, c.achievement_id, c.recipient_name, c.recipient_email, c.recipient_did, c.status,
+      c.valid_from, c.valid_until, c.issued_at, c.document]);
+}
+
+/** One credential; scoped to an organization when organizationId is given. */
+export async function findCredential(q: Queryable, id: string, organizationId?: string): Promise<CredentialRow | null> {
+  const {rows} = organizationId
+    ? await q.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1 AND organization_id = $2', [id, organizationId])
+    : await q.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** Filters for listing credentials. */
+export interface CredentialFilter {
+  achievementId?: string;
+  status?: 'active' | 'expired';
+  q?: string;
+  after?: {at: Date; id: string};
+  now: Date;
+  limit: number;
+}
+
+/** A page of an organization's credentials, newest first. */
+export async function listCredentials(q: Queryable, organizationId: string, f: CredentialFilter): Promise<CredentialRow[]> {
+  const params: unknown[] = [organizationId];
+  const where = ['organization_id = $1'];
+  const add = (sql: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(params.length));
+  };
+  if(f.achievementId) add(n => `achievement_id = $${n}`, f.achievementId);
+  if(f.status === 'active') add(n => `status = 'active' AND (valid_until IS NULL OR valid_until > $${n})`, f.now);
+  if(f.status === 'expired') add(n => `status = 'active' AND valid_until <= $${n}`, f.now);
+  if(f.q) {
+    // Escape LIKE wildcards: the search term is literal text.
+    const pattern = `%${f.q.replace(/[\\%_]/g, m => '\\' + m)}%`;
+    add(n => `(recipient_name ILIKE $${n} OR recipient_email ILIKE $${n} OR id = $${n + 1})`, pattern);
+    params.push(f.q);
+  }
+  if(f.after) {
+    params.push(f.after.at, f.after.id);
+    where.push(`(issued_at, id) < ($${params.length - 1}, $${params.length})`);
+  }
+  params.push(f.limit);
+  const {rows} = await q.query<CredentialRow>(
+    `SELECT * FROM credentials WHERE ${where.join(' AND ')} ORDER BY issued_at DESC, id DESC LIMIT $${params.length}`, params);
+  return rows;
+}
+
+/** Claims an idempotency key; returns the existing record when the key was used before. */
+export async function claimIdempotencyKey(q: Queryable, organizationId: string, key: string, requestHash: string):
+  Promise<{claimed: true} | {claimed: false; requestHash: string; statusCode: number | null; response: string | null}> {
+  const inserted = await q.query(
+    `INSERT INTO idempotency_keys (organization_id, key, request_hash) VALUES ($1, $2, $3)
+     ON CONFLICT (organization_id, key) DO NOTHING`, [organizationId, key, requestHash]);
+  if(inserted.rowCount === 1) return {claimed: true};
+  const {rows} = await q.query<{request_hash: string; status_code: number | null; response: string | null}>(
+    'SELECT request_hash, status_code, response FROM idempotency_keys WHERE organization_id = $1 AND key = $2', [organizationId, key]);
+  return {claimed: false, requestHash: rows[0].request_hash, statusCode: rows[0].status_code, response: rows[0].response};
+}
+
+/** Stores the response of a claimed idempotency key. */
+export async function completeIdempotencyKey(q: Queryable, organizationId: string, key: string, statusCode: number, response: string): Promise<void> {
+  await q.query('UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE organization_id = $1 AND key = $2',
+    [organizationId, key, statusCode, response]);
+}

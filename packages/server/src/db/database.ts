@@ -1,0 +1,31 @@
+/**
+ * The one query interface Laurel's repositories use, with two backends: PGlite
+ * (embedded, default) and node-postgres (DATABASE_URL). Plain parameterised SQL:
+ * both speak the same PostgreSQL dialect, so the repositories run unchanged.
+ */
+
+/** Something that runs parameterised SQL: the database or an open transaction. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{rows: T[]; rowCount: number}>;
+}
+
+/** A database handle. */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A FIFO mutex: PGlite is one connection, so a transaction must own it exclusively. */
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  /** Runs `fn` once every earlier holder has finished. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(() => undefined, () => undefined);
+    return result;
+  }
+}

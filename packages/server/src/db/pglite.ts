@@ -1,0 +1,25 @@
+/** PGlite backend: embedded PostgreSQL (WASM) in this process, data in a directory. */
+import {mkdirSync} from 'node:fs';
+import {PGlite} from '@electric-sql/pglite';
+import {type Database, Mutex, type Queryable} from './database.js';
+
+/** Opens PGlite on `dataDir` (created if missing), or in memory when dataDir is undefined. */
+export async function openPglite(dataDir?: string): Promise<Database> {
+  if(dataDir) mkdirSync(dataDir, {recursive: true});
+  const pg = await PGlite.create(dataDir);
+  const mutex = new Mutex();
+  const run = async <T>(q: {query: PGlite['query']}, sql: string, params?: unknown[]) => {
+    const r = await q.query<T>(sql, params as any[]);
+    return {rows: r.rows, rowCount: r.affectedRows ?? r.rows.length};
+  };
+  return {
+    kind: 'pglite',
+    query: (sql, params) => mutex.run(() => run(pg, sql, params)),
+    transaction: fn => mutex.run(() => pg.transaction(async tx => {
+      const q: Queryable = {query: (sql, params) => run(tx as any, sql, params)};
+      return fn(q);
+    })),
+    exec: sql => mutex.run(async () => { await pg.exec(sql); }),
+    close: () => mutex.run(() => pg.close()),
+  };
+}

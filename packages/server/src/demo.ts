@@ -1,0 +1,48 @@
+/** The demo issuer created on first start, so a new user has something to look at. */
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {Services} from './laurel.js';
+
+/** What the demo seed did. */
+export interface DemoInfo {
+  created: boolean;
+  apiKey?: string;
+  credentialUrl?: string;
+  organizationSlug: string;
+}
+
+const DEMO_SLUG = 'demo';
+
+/** Creates "Laurel Demo Academy" with two achievements and a sample credential, once. */
+export async function seedDemo(s: Services, dataDir: string | null): Promise<DemoInfo> {
+  const existing = await s.organizations.find('slug', DEMO_SLUG);
+  const keyFile = dataDir ? join(dataDir, 'demo-api-key.txt') : null;
+  if(existing) {
+    const apiKey = keyFile && existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
+    return {created: false, apiKey, organizationSlug: DEMO_SLUG};
+  }
+  const {organization, apiKey} = await s.organizations.create({
+    name: 'Laurel Demo Academy', slug: DEMO_SLUG, didMethod: 'web', url: 'https://example.org/laurel-demo', email: 'academy@example.org',
+  });
+  const org = (await s.organizations.find('id', organization.id))!;
+  const web = await s.achievements.create(org, {
+    name: 'Web Accessibility Foundations',
+    description: 'Can audit a web page against WCAG 2.2 AA and fix the most common barriers.',
+    criteria: {narrative: 'Completed the 12-hour course and passed a practical audit of a live site with a score of 80% or more.'},
+    achievementType: 'MicroCredential',
+    alignment: [{targetName: 'Web accessibility', targetUrl: 'https://esco.ec.europa.eu/en/classification/skills', targetFramework: 'ESCO'}],
+    tags: ['accessibility', 'web'],
+    creditsAvailable: 1,
+    validityMonths: 24,
+  });
+  await s.achievements.create(org, {
+    name: 'Certified Data Steward',
+    description: 'Manages data quality, lineage and access for a business domain.',
+    criteria: {narrative: 'Passed the 90-minute proctored exam and submitted a data stewardship plan.'},
+    achievementType: 'Certificate',
+    tags: ['data'],
+  });
+  const issued = await s.credentials.issue(org, {achievementId: web.id, recipient: {name: 'Ada Lovelace', email: 'ada@example.org'}});
+  if(keyFile) writeFileSync(keyFile, apiKey + '\n', {mode: 0o600});
+  return {created: true, apiKey, credentialUrl: issued.body.url, organizationSlug: DEMO_SLUG};
+}

@@ -1,0 +1,84 @@
+/** The Fastify app: JSON parsing, auth, problem+json, and the routes. */
+import helmet from '@fastify/helmet';
+import {parseJsonStrict} from '@laurel/core';
+import Fastify, {type FastifyInstance, type FastifyRequest} from 'fastify';
+import type {OrganizationRow} from '../db/rows.js';
+import {DomainError} from '../errors.js';
+import type {Services} from '../laurel.js';
+import {errorHandler, problem, sendProblem} from './problem.js';
+import {registerApiRoutes} from './routes/api.js';
+import {registerPublicRoutes} from './routes/public.js';
+import {registerVcApiRoutes} from './routes/vc-api.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The organization whose own domain this request came in on, if any. */
+    hostOrg: OrganizationRow | null;
+    /** The organization of the API key, set by `authenticate`. */
+    org: OrganizationRow;
+  }
+}
+
+/** JSON bodies are limited to 1 MiB (413 beyond). */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** HTTP settings. */
+export interface AppOptions {
+  adminToken?: string;
+  trustProxy: boolean;
+  logger: boolean | object;
+}
+
+/** Builds the app. */
+export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: BODY_LIMIT,
+    // Honour X-Forwarded-Proto / X-Forwarded-Host only when told a proxy is in front.
+    trustProxy: options.trustProxy,
+    routerOptions: {ignoreTrailingSlash: true, maxParamLength: 200},
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {directives: {
+      'default-src': ["'self'"], 'img-src': ["'self'", 'https:', 'data:'], 'style-src': ["'self'", "'unsafe-inline'"],
+      'script-src': ["'self'"], 'frame-ancestors': ["'none'"],
+    }},
+    crossOriginResourcePolicy: {policy: 'cross-origin'},
+  });
+
+  // Strict JSON: duplicate keys and malformed text are 400s with their own codes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/([a-z0-9.-]+\+)?json$/,
+    {parseAs: 'string', bodyLimit: BODY_LIMIT}, (_req, body, done) => {
+      const parsed = parseJsonStrict(body as unknown as string);
+      if(parsed.ok) return done(null, parsed.value);
+      done(new DomainError(parsed.problem.code, 400, parsed.problem.message), undefined);
+    });
+
+  app.decorateRequest('hostOrg', null);
+  app.decorateRequest('org', null as unknown as OrganizationRow);
+  app.addHook('onRequest', async request => {
+    const host = request.hostname.toLowerCase();
+    const own = new URL(services.ctx.publicUrl).hostname.toLowerCase();
+    request.hostOrg = host && host !== own && host.includes('.') ? await services.organizations.find('domain', host) : null;
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`, {instance: request.url})));
+
+  /** Resolves the Bearer API key to its organization, or answers 401. */
+  const authenticate = async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if(!m) throw new DomainError('UNAUTHENTICATED', 401, 'Send your API key as "Authorization: Bearer <key>".');
+    const org = await services.organizations.authenticate(m[1]);
+    if(!org) throw new DomainError('UNAUTHENTICATED', 401, 'The API key is not valid or has been revoked.');
+    request.org = org;
+  };
+
+  registerApiRoutes(app, services, {authenticate, adminToken: options.adminToken});
+  registerVcApiRoutes(app, services, {authenticate});
+  registerPublicRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,90 @@
+/**
+ * Public pages and artifacts: credential pages and JSON, DID documents,
+ * achievements, health. An organization's own domain serves only its data.
+ */
+import type {AchievementCredential} from '@laurel/core';
+import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
+import {notFound} from '../../errors.js';
+import type {Services} from '../../laurel.js';
+import {renderCredentialPage} from '../../pages/credential-page.js';
+import {html, layout} from '../../pages/html.js';
+import {problem, sendProblem} from '../problem.js';
+
+/** Whether the client prefers JSON over HTML (Accept with q-values). */
+export function prefersJson(accept: string | undefined): boolean {
+  if(!accept) return false;
+  let best = {q: -1, json: false};
+  for(const part of accept.split(',')) {
+    const [type, ...params] = part.trim().toLowerCase().split(';');
+    const qParam = params.map(p => p.trim()).find(p => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    const json = type === 'application/ld+json' || type === 'application/json' || type === 'application/vc+ld+json';
+    const htmlish = type === 'text/html' || type === 'application/xhtml+xml';
+    if(!json && !htmlish) continue;
+    if(q > best.q) best = {q, json};
+  }
+  return best.json;
+}
+
+const publicJson = (reply: FastifyReply, type: string) =>
+  reply.type(type).header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300');
+
+/** Registers the public routes. */
+export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await s.ctx.db.query('SELECT 1');
+      return {status: 'ok', database: s.ctx.db.kind};
+    } catch {
+      return sendProblem(reply, problem(503, 'INTERNAL', 'The database is not reachable.'));
+    }
+  });
+
+  app.get('/', async (request, reply) => {
+    const org = request.hostOrg;
+    const body = html`<section class="card"><h1>${org ? org.name : 'Laurel'}</h1>
+<p>${org ? 'Credentials issued here can be verified by anyone.' : 'Issue and verify Open Badges 3.0 credentials.'}</p>
+<p class="muted">Open a credential link (<code>/c/…</code>) to see who issued it and every check that proves it genuine.</p></section>`;
+    return reply.type('text/html; charset=utf-8').send(layout(org ? org.name : 'Laurel', body));
+  });
+
+  app.get('/c/:id', async (request: FastifyRequest<{Params: {id: string}}>, reply) => {
+    let id = request.params.id;
+    let json = prefersJson(request.headers.accept);
+    if(id.endsWith('.json')) {
+      id = id.slice(0, -5);
+      json = true;
+    }
+    const row = await s.credentials.findPublic(id, request.hostOrg);
+    if(!row) throw notFound('CREDENTIAL_NOT_FOUND', 'This credential');
+    reply.header('vary', 'Accept');
+    if(json) return publicJson(reply, 'application/ld+json; charset=utf-8').send(row.document);
+    const credential = JSON.parse(row.document) as AchievementCredential;
+    const result = await s.verification.verify(credential);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache')
+      .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`));
+  });
+
+  // did:web:<host>:issuers:<slug> → /issuers/<slug>/did.json (did:web §3.2).
+  app.get('/issuers/:slug/did.json', async (request: FastifyRequest<{Params: {slug: string}}>, reply) => {
+    const org = await s.organizations.find('slug', request.params.slug);
+    if(!org || org.did_method !== 'web' || org.domain || request.hostOrg) throw notFound('ORGANIZATION_NOT_FOUND', 'This issuer');
+    return publicJson(reply, 'application/did+json').send(await s.organizations.didDocument(org));
+  });
+
+  // did:web:<domain> → https://<domain>/.well-known/did.json, served when the Host is the organization's domain.
+  app.get('/.well-known/did.json', async (request, reply) => {
+    const org = request.hostOrg;
+    if(!org || org.did_method !== 'web') throw notFound('ORGANIZATION_NOT_FOUND', 'A DID document for this host');
+    return publicJson(reply, 'application/did+json').send(await s.organizations.didDocument(org));
+  });
+
+  // An achievement's id is its URL: serve the OB 3.0 Achievement there.
+  app.get('/achievements/:id', async (request: FastifyRequest<{Params: {id: string}}>, reply) => {
+    const row = await s.achievements.findPublic(request.params.id);
+    if(!row || (request.hostOrg && row.organization_id !== request.hostOrg.id)) throw notFound('ACHIEVEMENT_NOT_FOUND', 'This achievement');
+    const org = (await s.organizations.find('id', row.organization_id))!;
+    return publicJson(reply, 'application/ld+json; charset=utf-8')
+      .send({'@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'], ...s.achievements.toOpenBadge(org, row)});
+  });
+}

@@ -1,0 +1,29 @@
+/** VC-API (W3C CCG): POST /credentials/issue and POST /credentials/verify, as the W3C test suites call them. */
+import type {FastifyInstance, FastifyRequest} from 'fastify';
+import {ZodError} from 'zod';
+import type {Services} from '../../laurel.js';
+import {problem, sendProblem, zodProblems} from '../problem.js';
+import {VcApiIssue, VcApiVerify} from '../schemas.js';
+
+/** Registers the VC-API routes. */
+export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {authenticate: (r: FastifyRequest) => Promise<void>}): void {
+  app.post('/credentials/issue', {onRequest: deps.authenticate}, async (request, reply) => {
+    const {credential} = VcApiIssue.parse(request.body);
+    const verifiableCredential = await s.callerSigner.sign(request.org, credential);
+    return reply.code(201).send({verifiableCredential});
+  });
+
+  // 200 when verified; 422 problem+json carrying the same result when not; 400 when malformed (DESIGN.md §3).
+  app.post('/credentials/verify', async (request, reply) => {
+    const parsed = VcApiVerify.safeParse(request.body);
+    if(!parsed.success) {
+      return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Send {"verifiableCredential": {…}} as JSON.',
+        {instance: request.url, errors: zodProblems(parsed.error as ZodError)}));
+    }
+    const result = await s.verification.verify(parsed.data.verifiableCredential);
+    if(result.verified) return reply.code(200).send(result);
+    const first = result.errors[0];
+    return sendProblem(reply, problem(422, 'NOT_VERIFIED', first ? `${first.code}: ${first.message}` : 'The credential could not be verified.',
+      {instance: request.url, ...result}));
+  });
+}

@@ -1,0 +1,124 @@
+/** Request schemas (zod): every field from a client is validated here, at the edge. */
+import {ACHIEVEMENT_TYPES} from '@laurel/core';
+import {z} from 'zod';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const httpUrl = z.string().max(2048).refine(v => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+const dateTime = z.string().max(64).refine(v => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
+  'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T09:00:00Z');
+const did = z.string().max(2048).regex(/^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/, 'must be a DID, e.g. did:key:z6Mk…');
+const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, 'lower-case letters, digits and hyphens, 1–48 characters');
+const domain = z.string().max(253).toLowerCase()
+  .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS host name such as certs.example.edu');
+
+/** POST /api/v1/organizations. */
+export const CreateOrganization = z.strictObject({
+  name: text(200),
+  slug: slug.optional(),
+  didMethod: z.enum(['web', 'key']).optional(),
+  domain: domain.optional(),
+  url: httpUrl.optional(),
+  email: z.email().max(320).optional(),
+  logo: httpUrl.optional(),
+});
+
+const achievementType = z.union([z.enum(ACHIEVEMENT_TYPES), z.string().regex(/^ext:[A-Za-z0-9._-]+$/)],
+  {error: `must be one of ${ACHIEVEMENT_TYPES.join(', ')}, or ext:<Name>`});
+
+const Alignment = z.strictObject({
+  targetName: text(500),
+  targetUrl: httpUrl,
+  targetDescription: text(2000).optional(),
+  targetFramework: text(500).optional(),
+  targetCode: text(200).optional(),
+  targetType: z.union([z.enum(['ceasn:Competency', 'ceterms:Credential', 'CFItem', 'CFRubric', 'CFRubricCriterion',
+    'CFRubricCriterionLevel', 'CTDL']), z.string().regex(/^ext:[A-Za-z0-9._-]+$/)]).optional(),
+});
+
+/** Achievement fields (create and full update). */
+export const AchievementBody = z.strictObject({
+  name: text(200),
+  description: text(5000),
+  criteria: z.strictObject({narrative: text(10000).optional(), url: httpUrl.optional()})
+    .refine(c => c.narrative !== undefined || c.url !== undefined, 'criteria needs a narrative, a url, or both'),
+  image: z.strictObject({url: httpUrl, caption: text(500).optional()}).optional(),
+  achievementType: achievementType.optional(),
+  alignment: z.array(Alignment).max(100).optional(),
+  tags: z.array(text(100)).max(50).optional(),
+  creditsAvailable: z.number().finite().min(0).max(100000).optional(),
+  humanCode: text(100).optional(),
+  fieldOfStudy: text(200).optional(),
+  specialization: text(200).optional(),
+  validityMonths: z.number().int().min(1).max(1200).optional(),
+});
+
+/** PATCH: any subset of the fields. */
+export const AchievementPatch = AchievementBody.partial();
+
+const Evidence = z.strictObject({
+  id: httpUrl.optional(),
+  name: text(500).optional(),
+  description: text(5000).optional(),
+  narrative: text(10000).optional(),
+  genre: text(200).optional(),
+  audience: text(200).optional(),
+}).refine(e => Object.keys(e).length > 0, 'evidence needs at least one field');
+
+const Result = z.strictObject({
+  resultDescription: httpUrl.optional(),
+  value: text(200).optional(),
+  status: z.enum(['Completed', 'Enrolled', 'Failed', 'InProgress', 'OnHold', 'Provisional', 'Withdrew']).optional(),
+  achievedLevel: httpUrl.optional(),
+}).refine(r => Object.keys(r).length > 0, 'a result needs at least one field');
+
+/** POST /api/v1/credentials. */
+export const IssueCredential = z.strictObject({
+  achievementId: text(100),
+  recipient: z.strictObject({name: text(500), email: z.email().max(320).optional(), did: did.optional()}),
+  validFrom: dateTime.optional(),
+  validUntil: dateTime.optional(),
+  evidence: z.array(Evidence).max(50).optional(),
+  results: z.array(Result).max(50).optional(),
+});
+
+/** Pagination shared by list endpoints. */
+const Page = {
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+};
+
+/** GET /api/v1/credentials query. */
+export const ListCredentialsQuery = z.strictObject({
+  achievementId: z.string().max(100).optional(),
+  status: z.enum(['active', 'expired']).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  ...Page,
+});
+
+/** GET /api/v1/achievements query. */
+export const ListAchievementsQuery = z.strictObject({
+  status: z.enum(['active', 'archived']).optional(),
+  ...Page,
+});
+
+/** POST /credentials/issue (VC-API). */
+export const VcApiIssue = z.object({
+  credential: z.record(z.string(), z.unknown()),
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** POST /credentials/verify (VC-API). */
+export const VcApiVerify = z.object({
+  verifiableCredential: z.record(z.string(), z.unknown()),
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Idempotency-Key header value. */
+export const IdempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');

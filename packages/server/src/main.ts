@@ -1,0 +1,46 @@
+/** `npm start`: the API, the public pages and (later) the worker, in one process. */
+import {loadConfig} from './config.js';
+import {loadMasterKey} from './crypto/master-key.js';
+import {openDatabase} from './db/open.js';
+import {seedDemo} from './demo.js';
+import {createLaurel} from './laurel.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = (msg: string) => console.log(`[laurel] ${msg}`);
+  const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir});
+  log(config.databaseUrl ? 'Database: PostgreSQL (DATABASE_URL), migrations applied.' : `Database: embedded PGlite in ${config.dataDir}/pgdata.`);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir, log);
+  const {app, services} = await createLaurel({
+    db, masterKey, publicUrl: config.publicUrl, adminToken: config.adminToken, trustProxy: config.trustProxy,
+    logger: {level: config.logLevel},
+  });
+  if(config.demo) {
+    const demo = await seedDemo(services, config.databaseUrl ? null : config.dataDir);
+    if(demo.created) {
+      log('Created the demo issuer "Laurel Demo Academy".');
+      log(`Demo API key (shown once; also saved in ${config.dataDir}/demo-api-key.txt): ${demo.apiKey}`);
+      log(`Sample credential: ${demo.credentialUrl}`);
+    } else {
+      log(`Demo issuer: ${config.publicUrl}/issuers/${demo.organizationSlug}/did.json${demo.apiKey ? ` (API key in ${config.dataDir}/demo-api-key.txt)` : ''}`);
+    }
+  }
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if(closing) return;
+    closing = true;
+    log(`${signal}: shutting down`);
+    await app.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({port: config.port, host: config.host});
+  log(`Laurel is running at ${config.publicUrl}`);
+}
+
+main().catch(error => {
+  console.error(`[laurel] failed to start: ${error?.message ?? error}`);
+  process.exit(1);
+});

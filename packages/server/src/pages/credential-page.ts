@@ -1,0 +1,60 @@
+/** The public credential page, /c/<id>: who issued what to whom and when, and every check. */
+import type {AchievementCredential, VerificationResult} from '@laurel/core';
+import {html, layout, safeUrl} from './html.js';
+
+const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '–'} as const;
+const LABELS = {passed: 'Passed', failed: 'Failed', warning: 'Warning', skipped: 'Not checked'} as const;
+
+function formatDate(iso: string | undefined): string {
+  if(!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString('en-GB', {year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC'});
+}
+
+/** The recipient's display name from the credential (the `name` IdentityObject). */
+export function recipientName(credential: AchievementCredential): string {
+  const ids = credential.credentialSubject?.identifier ?? [];
+  return ids.find(i => i.identityType === 'name' && !i.hashed)?.identityHash ?? credential.credentialSubject?.id ?? 'the recipient';
+}
+
+/** Renders the page. */
+export function renderCredentialPage(credential: AchievementCredential, result: VerificationResult, jsonUrl: string): string {
+  const achievement = credential.credentialSubject.achievement;
+  const issuer = credential.issuer;
+  const name = recipientName(credential);
+  const title = `${achievement.name} — ${name}`;
+  const description = `${issuer.name} awarded ${achievement.name} to ${name}.`;
+  const head = html`<meta name="description" content="${description}">
+<link rel="canonical" href="${safeUrl(credential.id)}">
+<link rel="alternate" type="application/ld+json" href="${jsonUrl}">
+<meta property="og:title" content="${title}">
+<meta property="og:description" content="${description}">
+<meta property="og:url" content="${safeUrl(credential.id)}">
+<meta property="og:type" content="website">`;
+  const body = html`
+<section class="card" aria-labelledby="title">
+  <p class="muted">${issuer.name} awarded</p>
+  <h1 id="title">${achievement.name}</h1>
+  <p>to <strong>${name}</strong></p>
+  <p>${result.verified
+    ? html`<span class="badge ok" data-testid="verdict">✓ Verified</span>`
+    : html`<span class="badge bad" data-testid="verdict">✗ Not verified</span>`}</p>
+  <dl>
+    <dt>Issued by</dt><dd>${issuer.url ? html`<a href="${safeUrl(issuer.url)}" rel="noopener">${issuer.name}</a>` : issuer.name} <code>${issuer.id}</code></dd>
+    <dt>Issued on</dt><dd>${formatDate(credential.validFrom)}</dd>
+    ${credential.validUntil ? html`<dt>Valid until</dt><dd>${formatDate(credential.validUntil)}</dd>` : ''}
+    ${achievement.achievementType ? html`<dt>Type</dt><dd>${achievement.achievementType}</dd>` : ''}
+    <dt>Description</dt><dd>${achievement.description}</dd>
+    ${achievement.criteria?.narrative ? html`<dt>Criteria</dt><dd>${achievement.criteria.narrative}</dd>` : ''}
+    ${achievement.alignment?.length ? html`<dt>Skills</dt><dd>${achievement.alignment.map(a => html`<div><a href="${safeUrl(a.targetUrl)}" rel="noopener">${a.targetName}</a>${a.targetFramework ? html` <span class="muted">(${a.targetFramework})</span>` : ''}</div>`)}</dd>` : ''}
+  </dl>
+</section>
+<section class="card" aria-labelledby="checks">
+  <h2 id="checks">Checks</h2>
+  <ul class="checks">
+    ${result.checks.map(c => html`<li class="${c.status}" data-code="${c.code}"><span class="mark" aria-label="${LABELS[c.status]}">${MARKS[c.status]}</span><span>${c.message} <code>${c.code}</code></span></li>`)}
+  </ul>
+  <p class="muted">Download the <a href="${jsonUrl}">signed credential (JSON)</a> and check it yourself with <code>npx laurel verify</code>.</p>
+</section>`;
+  return layout(title, body, head);
+}

@@ -1,0 +1,134 @@
+/** Achievements (OB 3.0 §B.1.1 Achievement): create, read, update, list, archive. */
+import type {Achievement} from '@laurel/core';
+import {randomId} from '../crypto/tokens.js';
+import {findAchievement, findAchievementById, insertAchievement, listAchievements, setAchievementStatus,
+  updateAchievement} from '../db/achievements-repo.js';
+import type {AchievementRow, OrganizationRow} from '../db/rows.js';
+import {notFound} from '../errors.js';
+import type {ServiceContext} from './context.js';
+import type {OrganizationService} from './organizations.js';
+import {decodeCursor, encodeCursor} from './pagination.js';
+
+/** Alignment to a skills framework entry. */
+export interface AlignmentInput {
+  targetName: string;
+  targetUrl: string;
+  targetDescription?: string;
+  targetFramework?: string;
+  targetCode?: string;
+  targetType?: string;
+}
+
+/** Achievement fields as the API takes them (validated at the edge). */
+export interface AchievementInput {
+  name: string;
+  description: string;
+  criteria: {narrative?: string; url?: string};
+  image?: {url: string; caption?: string};
+  achievementType?: string;
+  alignment?: AlignmentInput[];
+  tags?: string[];
+  creditsAvailable?: number;
+  humanCode?: string;
+  fieldOfStudy?: string;
+  specialization?: string;
+  /** Validity period in months; sets validUntil on issue. */
+  validityMonths?: number;
+}
+
+/** The API view of an achievement. */
+export interface AchievementView extends AchievementInput {
+  id: string;
+  status: 'active' | 'archived';
+  createdAt: string;
+  updatedAt: string;
+  /** The OB 3.0 Achievement as it is embedded in credentials. */
+  achievement: Achievement;
+}
+
+/** Achievement use cases. */
+export class AchievementService {
+  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
+
+  /** The OB 3.0 Achievement object for a row. */
+  toOpenBadge(org: OrganizationRow, row: AchievementRow): Achievement {
+    const d = row.data as unknown as AchievementInput;
+    return {
+      id: `${this.orgs.baseUrl(org)}/achievements/${row.id}`,
+      type: ['Achievement'],
+      name: d.name,
+      description: d.description,
+      criteria: {...(d.criteria.url ? {id: d.criteria.url} : {}), ...(d.criteria.narrative ? {narrative: d.criteria.narrative} : {})},
+      ...(d.achievementType ? {achievementType: d.achievementType} : {}),
+      ...(d.image ? {image: {id: d.image.url, type: 'Image' as const, ...(d.image.caption ? {caption: d.image.caption} : {})}} : {}),
+      ...(d.alignment?.length ? {alignment: d.alignment.map(a => ({type: ['Alignment'] as ['Alignment'], ...a}))} : {}),
+      ...(d.tags?.length ? {tag: d.tags} : {}),
+      ...(d.creditsAvailable !== undefined ? {creditsAvailable: d.creditsAvailable} : {}),
+      ...(d.humanCode ? {humanCode: d.humanCode} : {}),
+      ...(d.fieldOfStudy ? {fieldOfStudy: d.fieldOfStudy} : {}),
+      ...(d.specialization ? {specialization: d.specialization} : {}),
+    };
+  }
+
+  /** API view of a row. */
+  view(org: OrganizationRow, row: AchievementRow): AchievementView {
+    return {
+      ...(row.data as unknown as AchievementInput),
+      id: row.id,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      achievement: this.toOpenBadge(org, row),
+    };
+  }
+
+  /** Creates an achievement. */
+  async create(org: OrganizationRow, input: AchievementInput): Promise<AchievementView> {
+    const row = await insertAchievement(this.ctx.db, {
+      id: randomId(), organization_id: org.id, name: input.name, data: {...input},
+      validity_months: input.validityMonths ?? null, status: 'active', created_at: this.ctx.now(),
+    });
+    return this.view(org, row);
+  }
+
+  /** An achievement row of this organization, or 404. */
+  async getRow(org: OrganizationRow, id: string): Promise<AchievementRow> {
+    const row = await findAchievement(this.ctx.db, org.id, id);
+    if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+    return row;
+  }
+
+  /** Reads one achievement. */
+  async get(org: OrganizationRow, id: string): Promise<AchievementView> {
+    return this.view(org, await this.getRow(org, id));
+  }
+
+  /** Replaces an achievement's fields. Credentials already issued keep their copy. */
+  async update(org: OrganizationRow, id: string, input: AchievementInput): Promise<AchievementView> {
+    const row = await updateAchievement(this.ctx.db, org.id, id,
+      {name: input.name, data: {...input}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()});
+    if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+    return this.view(org, row);
+  }
+
+  /** Archives (or restores) an achievement: archived ones cannot be issued. */
+  async setStatus(org: OrganizationRow, id: string, status: 'active' | 'archived'): Promise<AchievementView> {
+    const row = await setAchievementStatus(this.ctx.db, org.id, id, status, this.ctx.now());
+    if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+    return this.view(org, row);
+  }
+
+  /** A page of achievements. */
+  async list(org: OrganizationRow, opts: {status?: 'active' | 'archived'; cursor?: string; limit: number}): Promise<{items: AchievementView[]; nextCursor: string | null}> {
+    const after = opts.cursor ? decodeCursor(opts.cursor) : undefined;
+    const rows = await listAchievements(this.ctx.db, org.id, {status: opts.status, after: after && {createdAt: after.at, id: after.id}, limit: opts.limit + 1});
+    const page = rows.slice(0, opts.limit);
+    const last = page[page.length - 1];
+    return {items: page.map(r => this.view(org, r)), nextCursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.id) : null};
+  }
+
+  /** Public lookup by id (the achievement's URL). */
+  findPublic(id: string): Promise<AchievementRow | null> {
+    return findAchievementById(this.ctx.db, id);
+  }
+}

@@ -1,0 +1,242 @@
+/** Organizations (issuers): creation, identity (DIDs), keys and API keys. */
+import {randomUUID} from 'node:crypto';
+import type {KeyObject} from 'node:crypto';
+import {buildDidDocument, type ControllerDocument, didKeyDocument, didKeyFromPublicKey, didWebFor,
+  encodeEd25519PublicKey, type Profile, type Signer} from '@laurel/core';
+import {generateEd25519, nodeSigner, privateKeyFromSeed} from '../crypto/ed25519.js';
+import {generateApiKey, hashApiKey} from '../crypto/tokens.js';
+import type {Queryable} from '../db/database.js';
+import {countOrganizations, findActiveSigningKey, findOrganizationBy, findOrganizationByApiKeyHash, insertApiKey,
+  insertOrganization, insertSigningKey, listSigningKeys, lockOrganization, retireActiveSigningKey} from '../db/organizations-repo.js';
+import type {OrganizationRow, SigningKeyRow} from '../db/rows.js';
+import {DomainError} from '../errors.js';
+import type {ServiceContext} from './context.js';
+
+/** Input to create an organization (validated at the edge). */
+export interface CreateOrganizationInput {
+  name: string;
+  slug?: string;
+  didMethod?: 'web' | 'key';
+  domain?: string;
+  url?: string;
+  email?: string;
+  logo?: string;
+}
+
+/** The public view of an organization. */
+export interface OrganizationView {
+  id: string;
+  slug: string;
+  name: string;
+  didMethod: 'web' | 'key';
+  did: string;
+  domain: string | null;
+  url: string | null;
+  email: string | null;
+  logo: string | null;
+  createdAt: string;
+}
+
+/** A signer for the active key, with the DID it signs as. */
+export interface ActiveSigner {
+  signer: Signer;
+  did: string;
+  keyId: string;
+}
+
+/** Derives a URL slug from a name. */
+export function slugify(name: string): string {
+  const s = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
+  return s || 'org';
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as {code?: string; constraint?: string; message?: string};
+  return e?.code === '23505' && (e.constraint?.includes(constraint) || e.message?.includes(constraint)) === true;
+}
+
+/** Organization use cases. */
+export class OrganizationService {
+  private readonly keyCache = new Map<string, KeyObject>();
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** The origin an organization's URLs live on: its own domain, or Laurel's public URL. */
+  baseUrl(org: OrganizationRow): string {
+    return org.domain ? `https://${org.domain}` : this.ctx.publicUrl;
+  }
+
+  /** The did:web DID of an organization (did:web orgs only). */
+  didWeb(org: OrganizationRow): string {
+    return org.domain ? didWebFor(org.domain) : didWebFor(new URL(this.ctx.publicUrl).host, ['issuers', org.slug]);
+  }
+
+  private didFor(org: OrganizationRow, key: SigningKeyRow): string {
+    return org.did_method === 'key' ? didKeyFromPublicKey(key.public_key) : this.didWeb(org);
+  }
+
+  private vmIdFor(org: OrganizationRow, key: SigningKeyRow): string {
+    return org.did_method === 'key'
+      ? `${didKeyFromPublicKey(key.public_key)}#${encodeEd25519PublicKey(key.public_key)}`
+      : `${this.didWeb(org)}#${key.fragment}`;
+  }
+
+  /** The organization's current DID (for did:key, the active key's DID). */
+  async currentDid(org: OrganizationRow, q: Queryable = this.ctx.db): Promise<string> {
+    if(org.did_method === 'web') return this.didWeb(org);
+    const key = await findActiveSigningKey(q, org.id);
+    if(!key) throw new Error(`organization ${org.id} has no active key`);
+    return this.didFor(org, key);
+  }
+
+  /** Every DID the organization has issued as (did:key changes with rotation). */
+  async allDids(org: OrganizationRow): Promise<string[]> {
+    if(org.did_method === 'web') return [this.didWeb(org)];
+    return (await listSigningKeys(this.ctx.db, org.id)).map(k => this.didFor(org, k));
+  }
+
+  /** The OB 3.0 Profile embedded as `issuer` in credentials. */
+  profile(org: OrganizationRow, did: string): Profile {
+    return {
+      id: did,
+      type: ['Profile'],
+      name: org.name,
+      ...(org.url ? {url: org.url} : {}),
+      ...(org.email ? {email: org.email} : {}),
+      ...(org.logo ? {image: {id: org.logo, type: 'Image' as const}} : {}),
+    };
+  }
+
+  /** Public view. */
+  async view(org: OrganizationRow): Promise<OrganizationView> {
+    return {
+      id: org.id, slug: org.slug, name: org.name, didMethod: org.did_method, did: await this.currentDid(org),
+      domain: org.domain, url: org.url, email: org.email, logo: org.logo, createdAt: org.created_at.toISOString(),
+    };
+  }
+
+  /** Creates an organization with its first key and an API key (shown once). */
+  async create(input: CreateOrganizationInput): Promise<{organization: OrganizationView; did: string; apiKey: string}> {
+    const slug = input.slug ?? await this.freeSlug(slugify(input.name));
+    const id = randomUUID();
+    const api = generateApiKey();
+    try {
+      const org = await this.ctx.db.transaction(async tx => {
+        const row = await insertOrganization(tx, {
+          id, slug, name: input.name, did_method: input.didMethod ?? 'web', domain: input.domain?.toLowerCase() ?? null,
+          url: input.url ?? null, email: input.email ?? null, logo: input.logo ?? null,
+        });
+        await this.addKey(tx, row, 1, this.ctx.now());
+        await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash});
+        return row;
+      });
+      const organization = await this.view(org);
+      return {organization, did: organization.did, apiKey: api.key};
+    } catch(error) {
+      if(isUniqueViolation(error, 'slug')) throw new DomainError('SLUG_TAKEN', 409, `The slug "${slug}" is already taken.`);
+      if(isUniqueViolation(error, 'domain')) throw new DomainError('DOMAIN_TAKEN', 409, `The domain "${input.domain}" is already used by another organization.`);
+      throw error;
+    }
+  }
+
+  private async freeSlug(base: string): Promise<string> {
+    for(let i = 1; i < 1000; i++) {
+      const slug = i === 1 ? base : `${base}-${i}`;
+      if(!await findOrganizationBy(this.ctx.db, 'slug', slug)) return slug;
+    }
+    return `${base}-${randomUUID().slice(0, 8)}`;
+  }
+
+  private async addKey(tx: Queryable, org: OrganizationRow, n: number, validFrom: Date): Promise<SigningKeyRow> {
+    const {seed, publicKey} = generateEd25519();
+    const id = randomUUID();
+    const row: SigningKeyRow = {
+      id, organization_id: org.id, fragment: `key-${n}`, public_key: publicKey,
+      encrypted_secret: this.ctx.box.seal(seed, `signing-key:${id}`), valid_from: validFrom, valid_until: null,
+    };
+    await insertSigningKey(tx, row);
+    return row;
+  }
+
+  /**
+   * Rotates the signing key: the active key's window ends now and a new key
+   * starts. The old key stays published, so what it signed keeps verifying.
+   */
+  async rotateKey(org: OrganizationRow): Promise<{did: string; verificationMethod: string; validFrom: string}> {
+    return this.ctx.db.transaction(async tx => {
+      await lockOrganization(tx, org.id, 'update');
+      const keys = await listSigningKeys(tx, org.id);
+      const now = this.ctx.now();
+      await retireActiveSigningKey(tx, org.id, now);
+      const key = await this.addKey(tx, org, keys.length + 1, now);
+      return {did: this.didFor(org, key), verificationMethod: this.vmIdFor(org, key), validFrom: now.toISOString()};
+    });
+  }
+
+  /**
+   * The signer for the organization's active key, read inside the caller's
+   * transaction after a share lock, so a concurrent rotation waits for it.
+   */
+  async activeSigner(tx: Queryable, org: OrganizationRow): Promise<ActiveSigner> {
+    await lockOrganization(tx, org.id, 'share');
+    const key = await findActiveSigningKey(tx, org.id);
+    if(!key) throw new Error(`organization ${org.id} has no active key`);
+    let privateKey = this.keyCache.get(key.id);
+    if(!privateKey) {
+      privateKey = privateKeyFromSeed(this.ctx.box.open(key.encrypted_secret, `signing-key:${key.id}`));
+      this.keyCache.set(key.id, privateKey);
+    }
+    return {signer: nodeSigner(this.vmIdFor(org, key), privateKey), did: this.didFor(org, key), keyId: key.id};
+  }
+
+  /** The DID document for a did:web organization, with every key and its window. */
+  async didDocument(org: OrganizationRow): Promise<ControllerDocument> {
+    const keys = await listSigningKeys(this.ctx.db, org.id);
+    const did = this.didWeb(org);
+    return buildDidDocument(did, keys.map(k => ({
+      fragment: k.fragment, publicKey: k.public_key, validFrom: k.valid_from.toISOString(),
+      ...(k.valid_until ? {validUntil: k.valid_until.toISOString()} : {}),
+    })), {alsoKnownAs: [this.baseUrl(org) + (org.domain ? '/' : `/issuers/${org.slug}`)]});
+  }
+
+  /** Resolves a DID that belongs to this instance, from the database (never over the network). */
+  async resolveLocalDid(did: string): Promise<ControllerDocument | null> {
+    if(did.startsWith('did:key:')) return didKeyDocument(did);
+    if(!did.startsWith('did:web:')) return null;
+    const parts = did.slice(8).split(':').map(decodeURIComponent);
+    const ownHost = new URL(this.ctx.publicUrl).host.toLowerCase();
+    let org: OrganizationRow | null = null;
+    if(parts.length === 3 && parts[0].toLowerCase() === ownHost && parts[1] === 'issuers') {
+      org = await findOrganizationBy(this.ctx.db, 'slug', parts[2]);
+      if(org?.domain) org = null;
+    } else if(parts.length === 1) {
+      org = await findOrganizationBy(this.ctx.db, 'domain', parts[0].toLowerCase());
+    }
+    if(!org || org.did_method !== 'web') return null;
+    return this.didDocument(org);
+  }
+
+  /** Whether a did:web DID would be served by this instance (its host is ours or an org domain). */
+  async isLocalDidWeb(did: string): Promise<boolean> {
+    if(!did.startsWith('did:web:')) return false;
+    const host = decodeURIComponent(did.slice(8).split(':')[0]).toLowerCase();
+    if(host === new URL(this.ctx.publicUrl).host.toLowerCase()) return true;
+    return (await findOrganizationBy(this.ctx.db, 'domain', host)) !== null;
+  }
+
+  /** The organization owning an API key, or null. */
+  async authenticate(apiKey: string): Promise<OrganizationRow | null> {
+    return findOrganizationByApiKeyHash(this.ctx.db, hashApiKey(apiKey));
+  }
+
+  /** Finds an organization by slug or domain. */
+  find(column: 'id' | 'slug' | 'domain', value: string): Promise<OrganizationRow | null> {
+    return findOrganizationBy(this.ctx.db, column, value);
+  }
+
+  /** Number of organizations. */
+  count(): Promise<number> {
+    return countOrganizations(this.ctx.db);
+  }
+}
