@@ -59,19 +59,25 @@ function sentinel(cls: string, n: number): string {
 
 /**
  * Walks a document once: returns its shape key, its string leaves, and a copy in
- * which each leaf is a sentinel.
+ * which each leaf is a sentinel. Leaves listed in `verbatim` (by index) keep their
+ * real value, which then becomes part of the key: they sit where jsonld reads a
+ * string as an IRI or vocabulary term (e.g. `proofPurpose: "assertionMethod"`).
  */
-function shapeOf(doc: unknown): {key: string; leaves: string[]; sentinelDoc: unknown} {
+function shapeOf(doc: unknown, verbatim?: ReadonlySet<number>): {key: string; leaves: string[]; sentinelDoc: unknown} {
   const leaves: string[] = [];
   const parts: string[] = [];
-  const walk = (node: unknown, verbatim: boolean): unknown => {
+  const walk = (node: unknown, keep: boolean): unknown => {
     if(typeof node === 'string') {
-      if(verbatim) {
+      if(keep) {
         parts.push(JSON.stringify(node));
         return node;
       }
       const cls = classify(node);
       const n = leaves.push(node) - 1;
+      if(verbatim?.has(n)) {
+        parts.push('=' + JSON.stringify(node));
+        return node;
+      }
       parts.push('$' + cls);
       return sentinel(cls, n);
     }
@@ -81,7 +87,7 @@ function shapeOf(doc: unknown): {key: string; leaves: string[]; sentinelDoc: unk
     }
     if(Array.isArray(node)) {
       parts.push('[');
-      const out = node.map(v => walk(v, verbatim));
+      const out = node.map(v => walk(v, keep));
       parts.push(']');
       return out;
     }
@@ -90,8 +96,8 @@ function shapeOf(doc: unknown): {key: string; leaves: string[]; sentinelDoc: unk
     for(const k of Object.keys(node)) {
       parts.push(JSON.stringify(k), ':');
       // Keys starting with @ (other than @id) change how jsonld reads a value: keep verbatim.
-      const keep = verbatim || SKIP_KEYS.has(k) || (k.startsWith('@') && k !== '@id');
-      out[k] = walk((node as Record<string, unknown>)[k], keep);
+      const keepChild = keep || SKIP_KEYS.has(k) || (k.startsWith('@') && k !== '@id');
+      out[k] = walk((node as Record<string, unknown>)[k], keepChild);
     }
     parts.push('}');
     return out;
@@ -103,8 +109,15 @@ function shapeOf(doc: unknown): {key: string; leaves: string[]; sentinelDoc: unk
 const SENTINEL = /^(?:https:\/\/laurel\.invalid\/s\/|http:\/\/laurel\.invalid\/s\/|did:laurelsentinel:|urn:laurelsentinel:|urn:laurel-t:)(\d+)$/;
 const SENTINEL_ANYWHERE = /laurel\.invalid\/s\/|laurelsentinel:|urn:laurel-t:/;
 
-function compile(quads: Quad[], leaves: string[]): Template {
+/**
+ * Turns the quads of a sentinel document into a template. When plain-text leaves
+ * came back as IRIs (vocabulary terms), returns them as `verbatim` so the caller
+ * can re-key the shape with those values fixed.
+ */
+function compile(quads: Quad[], leaves: string[], verbatim: ReadonlySet<number>): Template | {verbatim: Set<number>} {
   const seen = new Set<number>();
+  const needVerbatim = new Set<number>();
+  let broken = false;
   const mapTerm = (term: Term): TemplateTerm | null => {
     if(term.termType === 'DefaultGraph') return term;
     if(term.language && SENTINEL_ANYWHERE.test(term.language)) return null;
@@ -113,28 +126,47 @@ function compile(quads: Quad[], leaves: string[]): Template {
     if(!m) return SENTINEL_ANYWHERE.test(term.value) ? null : term;
     const slot = Number(m[1]);
     const real = leaves[slot];
-    if(real === undefined) return null;
+    if(real === undefined || term.termType === 'BlankNode') return null;
     // An IRI position is only substitutable when the real value is an IRI of the same class.
-    if(term.termType === 'NamedNode' && classify(real) === 't') return null;
-    if(term.termType === 'BlankNode') return null;
+    if(term.termType === 'NamedNode' && classify(real) === 't') {
+      needVerbatim.add(slot);
+      return term;
+    }
     seen.add(slot);
     return {slot, as: term};
   };
   const out: TemplateQuad[] = [];
   for(const q of quads) {
     const s = mapTerm(q.subject), p = mapTerm(q.predicate), o = mapTerm(q.object), g = mapTerm(q.graph);
-    if(!s || !p || !o || !g) return {quads: null};
-    if('slot' in p) return {quads: null};
+    if(!s || !p || !o || !g || 'slot' in p) {
+      broken = true;
+      break;
+    }
     out.push({subject: s, predicate: p, object: o, graph: g});
   }
-  // Every leaf must have come back, or jsonld treated it in a way we do not model.
-  if(seen.size !== leaves.length) return {quads: null};
+  if(broken) return {quads: null};
+  if(needVerbatim.size) return {verbatim: new Set([...verbatim, ...needVerbatim])};
+  // Every substituted leaf must have come back, or jsonld treated it in a way we do not model.
+  if(seen.size + verbatim.size !== leaves.length) return {quads: null};
   return {quads: out};
 }
 
 function fill(template: TemplateQuad[], leaves: string[]): Quad[] {
   const term = (t: TemplateTerm): Term => 'slot' in t ? {...t.as, value: leaves[t.slot]} : t;
-  return template.map(q => ({subject: term(q.subject), predicate: term(q.predicate), object: term(q.object), graph: term(q.graph)}));
+  // Leaves whose values coincide (two nodes with one @id, e.g. an achievement creator that
+  // is the issuer; a repeated tag) are one node / one value in jsonld's node map, so its
+  // RDF holds each quad once. The template has one per occurrence: keep only the first.
+  const termKey = (t: Term) => [t.termType, t.value, t.datatype?.value ?? '', t.language ?? ''];
+  const seen = new Set<string>();
+  const out: Quad[] = [];
+  for(const q of template) {
+    const quad = {subject: term(q.subject), predicate: term(q.predicate), object: term(q.object), graph: term(q.graph)};
+    const key = JSON.stringify([termKey(quad.subject), termKey(quad.predicate), termKey(quad.object), termKey(quad.graph)]);
+    if(seen.has(key)) continue;
+    seen.add(key);
+    out.push(quad);
+  }
+  return out;
 }
 
 /** Options for the canonicalizer. */
@@ -167,31 +199,49 @@ async function canonizeQuads(quads: Quad[]): Promise<string> {
   return (canonizeLib as any).canonize(quads, {algorithm: 'RDFC-1.0', messageDigestAlgorithm: 'SHA-256'});
 }
 
+/** A cache entry: a template, or "re-key this shape with these leaves verbatim". */
+type Entry = Template | {verbatim: Set<number>};
+
 /**
  * A canonicalizer with its own bounded shape cache. One instance per document
  * loader: the cache is only valid for the contexts that loader serves.
  */
 export class Canonicalizer {
-  private readonly cache = new Map<string, Template>();
-  constructor(private readonly documentLoader: DocumentLoader, private readonly maxShapes = 512) {}
+  private readonly cache = new Map<string, Entry>();
+  constructor(private readonly documentLoader: DocumentLoader, private readonly maxShapes = 1024) {}
 
   /** RDFC-1.0 canonical N-Quads of a JSON-LD document (JSON-LD safe mode). */
   async canonize(doc: unknown, options: {noCache?: boolean} = {}): Promise<string> {
     if(options.noCache) return canonizeQuads(await toRdf(doc, this.documentLoader));
-    const {key, leaves, sentinelDoc} = shapeOf(doc);
-    let template = this.cache.get(key);
-    if(!template) {
-      let compiled: Template = {quads: null};
-      try {
-        compiled = compile(await toRdf(sentinelDoc, this.documentLoader), leaves);
-      } catch {
-        // The sentinel document failed where the real one may not (or vice versa): never cache.
+    let verbatim: ReadonlySet<number> = new Set();
+    // At most two levels: the plain shape, then the shape with vocabulary leaves fixed.
+    for(let level = 0; level < 2; level++) {
+      const {key, leaves, sentinelDoc} = shapeOf(doc, verbatim);
+      let entry = this.cache.get(key);
+      if(!entry) {
+        entry = await this.compileShape(sentinelDoc, leaves, verbatim);
+        if(this.cache.size >= this.maxShapes) this.cache.delete(this.cache.keys().next().value as string);
+        this.cache.set(key, entry);
       }
-      template = compiled;
-      if(this.cache.size >= this.maxShapes) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, template);
+      if('verbatim' in entry) {
+        verbatim = entry.verbatim;
+        continue;
+      }
+      if(!entry.quads) break;
+      return canonizeQuads(fill(entry.quads, leaves));
     }
-    if(!template.quads) return canonizeQuads(await toRdf(doc, this.documentLoader));
-    return canonizeQuads(fill(template.quads, leaves));
+    return canonizeQuads(await toRdf(doc, this.documentLoader));
+  }
+
+  private async compileShape(sentinelDoc: unknown, leaves: string[], verbatim: ReadonlySet<number>): Promise<Entry> {
+    try {
+      const compiled = compile(await toRdf(sentinelDoc, this.documentLoader), leaves, verbatim);
+      // A second round that still finds vocabulary leaves is not modelled: never cache it.
+      if('verbatim' in compiled && verbatim.size > 0) return {quads: null};
+      return compiled;
+    } catch {
+      // The sentinel document failed where the real one may not (or vice versa): never cache.
+      return {quads: null};
+    }
   }
 }

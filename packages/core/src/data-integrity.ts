@@ -3,7 +3,6 @@
  * hashData = SHA-256(canon(proofConfig)) ‖ SHA-256(canon(document)); the signature
  * is Ed25519 over hashData; proofValue is multibase base58btc.
  */
-import {sha256} from '@noble/hashes/sha2.js';
 import type {Canonicalizer} from './canonize.js';
 import {fromBase58btc, toBase58btc} from './multikey.js';
 import {type Signer, verifyEd25519} from './signer.js';
@@ -41,6 +40,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 const utf8 = new TextEncoder();
 
+/** SHA-256 with WebCrypto: native in Node and browsers (several times faster than pure JS here). */
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', utf8.encode(text)));
+}
+
 /** The bytes an eddsa-rdfc-2022 signature covers (VC-DI-EDDSA §3.3.4 Hashing). */
 export async function rdfcHashData(document: Record<string, unknown>, proofConfig: Record<string, unknown>,
   canonicalizer: Canonicalizer): Promise<Uint8Array> {
@@ -48,7 +52,8 @@ export async function rdfcHashData(document: Record<string, unknown>, proofConfi
     canonicalizer.canonize(proofConfig),
     canonicalizer.canonize(document),
   ]);
-  return concat(sha256(utf8.encode(canonConfig)), sha256(utf8.encode(canonDoc)));
+  const [h1, h2] = await Promise.all([sha256(canonConfig), sha256(canonDoc)]);
+  return concat(h1, h2);
 }
 
 /** Options for a new proof. `created` is passed in: the core reads no clock. */

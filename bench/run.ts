@@ -1,0 +1,167 @@
+/**
+ * Laurel signing benchmark (`npm run bench`).
+ *
+ *   (a)  raw Ed25519 signatures/s, node:crypto sign() over 64 bytes: the limit
+ *   (b)  credentials/s, Digital Bazaar reference stack (vc.issue + DataIntegrityProof
+ *        + eddsa-rdfc-2022-cryptosuite + ed25519-multikey)
+ *   (c)  credentials/s, Laurel core signCredential (node:crypto signer, one Canonicalizer)
+ *   (c') the same with 8 signings in flight
+ *   (d)  end-to-end HTTP results from bench/e2e.ts (optional module)
+ *
+ * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
+ * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
+ * so a slow period of a shared machine hits every bench alike; the median round is
+ * reported, and the c/b ratio is also given per round and per CPU second.
+ * Environment: BENCH_SECONDS (measured seconds per bench, default 3), BENCH_ROUNDS
+ * (default 3), BENCH_WARMUP (seconds, default 1), BENCH_SPLIT_SECONDS (default 1),
+ * BENCH_TIMEOUT_SECONDS (watchdog, default 120).
+ */
+import {existsSync, readFileSync} from 'node:fs';
+import os from 'node:os';
+import {randomBytes, sign as edSign} from 'node:crypto';
+import * as vc from '@digitalbazaar/vc';
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import {Canonicalizer, createDocumentLoader, signCredential} from '@laurel/core';
+import {benchKey, CREATED, dbDocumentLoader, nextCredential, nodeSigner} from './fixtures.js';
+import {type BenchConfig, type BenchSpec, configFromEnv, type E2EResult, fmtRate, measureInterleaved, median, STATS_HEADER,
+  type Stats, statsRow, table} from './measure.js';
+import {sanityChecks} from './sanity.js';
+import {printSplit} from './split.js';
+
+const started = performance.now();
+const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 120);
+setTimeout(() => {
+  console.error(`\nbench: still running after ${timeoutSeconds} s (BENCH_TIMEOUT_SECONDS), aborting`);
+  process.exit(2);
+}, timeoutSeconds * 1000).unref();
+
+function version(pkg: string): string {
+  try {
+    const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
+    return JSON.parse(readFileSync(url, 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+async function loadE2E(): Promise<(() => Promise<E2EResult[]>) | null> {
+  const url = new URL('./e2e.ts', import.meta.url);
+  if(!existsSync(url)) return null;
+  const mod = await import(url.href) as {runE2E?: () => Promise<E2EResult[]>};
+  if(typeof mod.runE2E !== 'function') {
+    console.log('e2e: bench/e2e.ts does not export runE2E(), skipped');
+    return null;
+  }
+  return mod.runE2E;
+}
+
+async function main(): Promise<void> {
+  const config: BenchConfig = configFromEnv();
+  const cpus = os.cpus();
+  console.log('Laurel signing benchmark');
+  console.log(`  date     ${new Date().toISOString()}`);
+  console.log(`  machine  ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${os.platform()} ${os.release()} ${os.arch()}`);
+  const load = os.loadavg().map(l => l.toFixed(2)).join(' / ');
+  console.log(`  load     ${load} (1 / 5 / 15 min) before start`);
+  console.log(`  runtime  Node ${process.version}, OpenSSL ${process.versions.openssl}`);
+  console.log(`  libs     jsonld ${version('jsonld')}, rdf-canonize ${version('rdf-canonize')}, @digitalbazaar/vc ${version('@digitalbazaar/vc')}, ` +
+    `data-integrity ${version('@digitalbazaar/data-integrity')}, eddsa-rdfc-2022-cryptosuite ${version('@digitalbazaar/eddsa-rdfc-2022-cryptosuite')}, ` +
+    `ed25519-multikey ${version('@digitalbazaar/ed25519-multikey')}`);
+  console.log(`  method   warm-up ${config.warmup} s, then ${config.rounds} rounds × ${(config.seconds / config.rounds).toFixed(2)} s per bench; ` +
+    'median of rounds reported; a–c one in flight; distinct credential per iteration');
+  console.log(`           cpu = this process's CPU time / wall time while measuring (well under 100% on a sequential bench`);
+  console.log('           means other processes took the CPU); per cpu-s = ops / CPU seconds used, less sensitive to that');
+
+  // --- setup: one key for both stacks
+  const key = benchKey();
+  const signer = nodeSigner(key);
+  const canonicalizer = new Canonicalizer(createDocumentLoader());
+  const dbLoader = dbDocumentLoader(key);
+  const dbKeyPair = await Ed25519Multikey.generate({seed: key.seed, controller: key.did});
+  if(dbKeyPair.id !== key.verificationMethod) throw new Error(`key mismatch: DB ${dbKeyPair.id} vs Laurel ${key.verificationMethod}`);
+  const dbSuite = new DataIntegrityProof({signer: dbKeyPair.signer(), date: CREATED, cryptosuite});
+  console.log(`  key      ${key.verificationMethod}`);
+
+  // --- sanity: abort unless each stack accepts the other's output
+  console.log('\nSanity checks:');
+  const failures = await sanityChecks({key, signer, canonicalizer, dbSuite, dbLoader});
+  if(failures.length) {
+    console.error('\nbench aborted: sanity checks failed\n' + failures.map(f => `- ${f}`).join('\n'));
+    process.exit(1);
+  }
+
+  const message = randomBytes(64);
+  const IN_FLIGHT = 8;
+  const specs: BenchSpec[] = [
+    // (a) the limit: raw Ed25519 over a 64-byte message (the size of eddsa-rdfc-2022 hashData)
+    {label: '(a) node:crypto Ed25519 sign, 64 B', unit: 'sigs/s', batch: () => {
+      for(let i = 0; i < 64; i++) edSign(null, message, key.privateKey);
+      return 64;
+    }},
+    // (b) Digital Bazaar reference stack, one in flight
+    {label: '(b) Digital Bazaar vc.issue', unit: 'creds/s', batch: async () => {
+      await vc.issue({credential: nextCredential(key.did), suite: dbSuite, documentLoader: dbLoader});
+      return 1;
+    }},
+    // (c) Laurel core, one in flight
+    {label: '(c) Laurel signCredential', unit: 'creds/s', batch: async () => {
+      await signCredential(nextCredential(key.did), signer, CREATED, canonicalizer);
+      return 1;
+    }},
+    // (c') Laurel core, 8 in flight
+    {label: `(c') Laurel signCredential, ${IN_FLIGHT} in flight`, unit: 'creds/s', batch: async () => {
+      await Promise.all(Array.from({length: IN_FLIGHT},
+        () => signCredential(nextCredential(key.did), signer, CREATED, canonicalizer)));
+      return IN_FLIGHT;
+    }},
+  ];
+  console.log('\nBenchmarks (rounds interleaved a, b, c, c\', a, b, ...):');
+  const results = await measureInterleaved(specs, config, m => console.log(`  ${m}`));
+  const [a, b, c, c8] = results;
+
+  // time split of one Laurel signing
+  await printSplit({issuerDid: key.did, signer, canonicalizer, loader: createDocumentLoader(),
+    ms: Number(process.env.BENCH_SPLIT_SECONDS ?? 1) * 1000});
+
+  // (d) end-to-end (optional module)
+  let e2e: E2EResult[] = [];
+  const runE2E = await loadE2E();
+  if(runE2E) {
+    console.log('');
+    e2e = await runE2E();
+  }
+
+  // --- report
+  console.log('\nResults (median of rounds; mean = total ops / total time; spread = half the min–max range):');
+  const rows = results.map(statsRow);
+  for(const r of e2e) rows.push([`(d) ${r.label}`, fmtRate(r.perSecond), '-', '-', '-', '-', '-', '-', '-']);
+  console.log(table(STATS_HEADER, rows));
+
+  const ratio = (x: number, y: number) => y > 0 ? `${(x / y).toFixed(2)}×` : 'n/a';
+  // Rounds are interleaved, so a per-round ratio compares runs made under the same machine load.
+  const perRound = (x: Stats, y: Stats) => {
+    const rs = x.rounds.map((v, i) => v / y.rounds[i]);
+    return `${ratio(median(rs), 1)} (rounds: ${rs.map(r => r.toFixed(2)).join(', ')})`;
+  };
+  const ratioRows: string[][] = [
+    ['c/b   Laurel vs Digital Bazaar', ratio(c.median, b.median), perRound(c, b)],
+    ["c'/b  Laurel (8 in flight) vs Digital Bazaar", ratio(c8.median, b.median), perRound(c8, b)],
+    ['c/b   (per cpu-s)', ratio(c.perCpuSecond, b.perCpuSecond), 'ops per CPU second of each'],
+    ['c/a   Laurel vs raw Ed25519 limit', `${(c.median / a.median).toFixed(4)}×`,
+      `${((c.median / a.median) * 100).toFixed(2)}% of the limit`],
+    ['b/a   Digital Bazaar vs raw Ed25519 limit', `${(b.median / a.median).toFixed(4)}×`,
+      `${((b.median / a.median) * 100).toFixed(2)}% of the limit`],
+  ];
+  for(const r of e2e) ratioRows.push([`d/b   ${r.label} vs Digital Bazaar`, ratio(r.perSecond, b.median), '']);
+  if(!e2e.length) ratioRows.push(['d/b   (no e2e results)', '-', '']);
+  console.log('\nRatios:');
+  console.log(table(['ratio', 'of medians', 'median of per-round ratios / note'], ratioRows));
+  console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().then(() => process.exit(0), error => {
+  console.error('\nbench failed:', error);
+  process.exit(1);
+});
