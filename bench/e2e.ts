@@ -1,20 +1,124 @@
 /**
- * (d) End-to-end HTTP bench: placeholder. run.ts imports this module when it
- * exists and calls runE2E(); each result is printed as a (d) row and compared
- * with (b), the Digital Bazaar reference stack (d/b).
- *
- * Contract for the real implementation: measure for a bounded time (see
- * bench/measure.ts: configFromEnv / measure), close every server, socket and
- * pool you open before resolving (run.ts exits the process when it is done,
- * but a clean shutdown keeps numbers honest), and resolve with one entry per
- * scenario, e.g. {label: 'POST /credentials (1 conn)', perSecond: 812.4}.
+ * (d) End-to-end issuance over HTTP: POST /api/v1/credentials with 8 concurrent
+ * keep-alive clients against a real listening server on 127.0.0.1, on PGlite
+ * (temporary data dir) and on PostgreSQL when one is reachable
+ * (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test).
+ * Each request issues a distinct credential: sign, store, commit. Bounded in time.
+ * The load generator runs in this process, so it competes with the server for
+ * the CPU: the figures are a lower bound.
  */
-
+import {randomBytes} from 'node:crypto';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {Agent, request} from 'node:http';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import pg from 'pg';
+import {openDatabase} from '../packages/server/src/db/open.js';
+import {createLaurel} from '../packages/server/src/laurel.js';
 import type {E2EResult} from './measure.js';
 
 export type {E2EResult};
 
+const CLIENTS = 8;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ADMIN = 'bench-admin-token';
+
+async function postgresUrl(): Promise<string | null> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({connectionString: url, connectionTimeoutMillis: 2000});
+  try {
+    await client.connect();
+    await client.end();
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+async function scenario(kind: 'pglite' | 'postgres', url?: string): Promise<E2EResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'laurel-bench-'));
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  if(url) {
+    const c = new pg.Client({connectionString: url});
+    await c.connect();
+    await c.query(`CREATE SCHEMA ${schema}`);
+    await c.end();
+  }
+  const db = await openDatabase(url ? {databaseUrl: url, dataDir: null, schema} : {dataDir});
+  const {app} = await createLaurel({db, masterKey: randomBytes(32), publicUrl: 'http://127.0.0.1', adminToken: ADMIN});
+  const address = await app.listen({host: '127.0.0.1', port: 0});
+  // node:http with keep-alive: a lighter client than fetch, so less of the shared CPU goes to load generation.
+  const agent = new Agent({keepAlive: true, maxSockets: CLIENTS});
+  try {
+    const target = new URL(address);
+    const post = (path: string, body: unknown, token: string) => new Promise<{status: number; text: string}>((resolve, reject) => {
+      const payload = JSON.stringify(body);
+      const req = request({agent, host: target.hostname, port: target.port, path, method: 'POST',
+        headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}`}}, res => {
+        const chunks: Buffer[] = [];
+        res.on('data', c => chunks.push(c));
+        res.on('end', () => resolve({status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8')}));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    const org = JSON.parse((await post('/api/v1/organizations', {name: 'Bench Academy'}, ADMIN)).text) as {apiKey: string};
+    const ach = JSON.parse((await post('/api/v1/achievements', {name: 'Bench Badge', description: 'Issued by the benchmark.',
+      criteria: {narrative: 'Ran the benchmark.'}, achievementType: 'MicroCredential', validityMonths: 24,
+      alignment: [{targetName: 'Benchmarking', targetUrl: 'https://example.org/skills/bench', targetFramework: 'ESCO'}]}, org.apiKey)).text) as {id: string};
+    let n = 0;
+    const issueOne = async () => {
+      const i = n++;
+      const res = await post('/api/v1/credentials', {achievementId: ach.id, recipient: {name: `Recipient ${i}`, email: `r${i}@example.org`}}, org.apiKey);
+      if(res.status !== 201) throw new Error(`issue failed: ${res.status} ${res.text}`);
+    };
+    const runFor = async (ms: number) => {
+      const end = performance.now() + ms;
+      let done = 0;
+      await Promise.all(Array.from({length: CLIENTS}, async () => {
+        while(performance.now() < end) {
+          await issueOne();
+          done++;
+        }
+      }));
+      return done;
+    };
+    await runFor(1000);
+    const t0 = performance.now();
+    const done = await runFor(SECONDS * 1000);
+    const perSecond = done / ((performance.now() - t0) / 1000);
+    return {label: `POST /api/v1/credentials, ${kind}, ${CLIENTS} clients`, perSecond};
+  } finally {
+    agent.destroy();
+    await app.close();
+    await db.close();
+    rmSync(dataDir, {recursive: true, force: true});
+    if(url) {
+      const c = new pg.Client({connectionString: url});
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    }
+  }
+}
+
+/** Runs the end-to-end scenarios. */
 export async function runE2E(): Promise<E2EResult[]> {
-  console.log('e2e: not implemented yet');
-  return [];
+  const results: E2EResult[] = [];
+  // BENCH_E2E=pglite or =postgres runs one backend only (profiling).
+  const only = process.env.BENCH_E2E;
+  if(only !== 'postgres') {
+    console.log('e2e: PGlite …');
+    results.push(await scenario('pglite'));
+  }
+  if(only === 'pglite') return results;
+  const url = await postgresUrl();
+  if(url) {
+    console.log('e2e: PostgreSQL …');
+    results.push(await scenario('postgres', url));
+  } else {
+    console.log('e2e: no PostgreSQL reachable; skipped');
+  }
+  return results;
 }

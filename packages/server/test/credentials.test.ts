@@ -155,6 +155,30 @@ describe.each(BACKENDS)('issuing credentials (%s)', kind => {
     });
   });
 
+  it('group commit: concurrent requests with mixed outcomes each get their own answer', async () => {
+    const archived = (await api(t.app, key).post('/api/v1/achievements', {...ACHIEVEMENT, name: 'Archived'})).json().id;
+    await api(t.app, key).post(`/api/v1/achievements/${archived}/archive`);
+    await api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Keyed'}}, {'idempotency-key': 'mixed-1'});
+    const requests = [
+      ...Array.from({length: 10}, (_, i) => api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: `Batch ${i}`}})),
+      api(t.app, key).post('/api/v1/credentials', {achievementId: archived, recipient: {name: 'Batch archived'}}),
+      api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Other body'}}, {'idempotency-key': 'mixed-1'}),
+      api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Keyed'}}, {'idempotency-key': 'mixed-1'}),
+      api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Bad window'}, validFrom: '2026-01-01T00:00:00Z', validUntil: '2025-01-01T00:00:00Z'}),
+    ];
+    const res = await Promise.all(requests);
+    expect(res.slice(0, 10).map(r => r.statusCode)).toEqual(Array(10).fill(201));
+    expect(new Set(res.slice(0, 10).map(r => r.json().id)).size).toBe(10);
+    expect(res[10].json().code).toBe('ACHIEVEMENT_ARCHIVED');
+    expect(res[11].json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(res[12].statusCode).toBe(201);
+    expect(res[12].headers['idempotent-replayed']).toBe('true');
+    expect(res[13].json().code).toBe('VALIDATION_FAILED');
+    for(const r of res.slice(0, 10)) expect((await t.services.verification.verify(r.json().credential)).verified).toBe(true);
+    const stored = (await api(t.app, key).get('/api/v1/credentials?q=Batch&limit=200')).json().items;
+    expect(stored.map((c: any) => c.recipient.name).sort()).toEqual(Array.from({length: 10}, (_, i) => `Batch ${i}`).sort());
+  });
+
   it('keeps old credentials verifying after key rotation', async () => {
     const before = (await api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Before Rotation'}})).json();
     t.clock.now = new Date(t.clock.now.getTime() + 60_000);

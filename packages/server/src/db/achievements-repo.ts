@@ -24,6 +24,12 @@ export async function findAchievementById(q: Queryable, id: string): Promise<Ach
   return rows[0] ?? null;
 }
 
+/** Achievements by ids (any organization; callers match the organization). */
+export async function findAchievementsByIds(q: Queryable, ids: string[]): Promise<AchievementRow[]> {
+  const {rows} = await q.query<AchievementRow>('SELECT * FROM achievements WHERE id = ANY($1)', [ids]);
+  return rows;
+}
+
 /** Replaces an achievement's data. */
 export async function updateAchievement(q: Queryable, organizationId: string, id: string,
   fields: {name: string; data: Record<string, unknown>; validity_months: number | null; updated_at: Date}): Promise<AchievementRow | null> {

@@ -2,14 +2,20 @@
 import type {Queryable} from './database.js';
 import type {CredentialRow} from './rows.js';
 
-/** Inserts an issued credential. */
-export async function insertCredential(q: Queryable, c: CredentialRow): Promise<void> {
+/** Inserts issued credentials in one statement. */
+export async function insertCredentials(q: Queryable, rows: CredentialRow[]): Promise<void> {
+  if(rows.length === 0) return;
+  const params: unknown[] = [];
+  const tuples = rows.map(c => {
+    const base = params.length;
+    params.push(c.id, c.organization_id, c.achievement_id, c.recipient_name, c.recipient_email, c.recipient_did, c.status,
+      c.valid_from, c.valid_until, c.issued_at, c.document);
+    return `(${Array.from({length: 11}, (_, i) => `$${base + i + 1}`).join(', ')})`;
+  });
   await q.query(
     `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
        status, valid_from, valid_until, issued_at, document)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [c.id, c.organization_id, c.achievement_id, c.recipient_name, c.recipient_email, c.recipient_did, c.status,
-      c.valid_from, c.valid_until, c.issued_at, c.document]);
+     VALUES ${tuples.join(', ')}`, params);
 }
 
 /** One credential; scoped to an organization when organizationId is given. */

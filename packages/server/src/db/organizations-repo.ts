@@ -28,6 +28,17 @@ export async function lockOrganization(q: Queryable, id: string, mode: 'share' |
   await q.query(`SELECT id FROM organizations WHERE id = $1 FOR ${mode === 'share' ? 'SHARE' : 'UPDATE'}`, [id]);
 }
 
+/**
+ * Share-locks the organization (so a key rotation waits for in-flight signing)
+ * and returns its active key, in one round trip.
+ */
+export async function lockAndFindActiveKey(q: Queryable, organizationId: string): Promise<SigningKeyRow | null> {
+  const {rows} = await q.query<SigningKeyRow>(
+    `SELECT k.* FROM organizations o JOIN signing_keys k ON k.organization_id = o.id AND k.valid_until IS NULL
+     WHERE o.id = $1 FOR SHARE OF o`, [organizationId]);
+  return rows[0] ?? null;
+}
+
 /** Inserts a signing key. */
 export async function insertSigningKey(q: Queryable, k: SigningKeyRow): Promise<void> {
   await q.query(

@@ -61,7 +61,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.addHook('onRequest', async request => {
     const host = request.hostname.toLowerCase();
     const own = new URL(services.ctx.publicUrl).hostname.toLowerCase();
-    request.hostOrg = host && host !== own && host.includes('.') ? await services.organizations.find('domain', host) : null;
+    request.hostOrg = host && host !== own && host.includes('.') ? await services.organizations.findByHost(host) : null;
   });
 
   app.setErrorHandler(errorHandler);

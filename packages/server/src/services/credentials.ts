@@ -3,13 +3,16 @@ import {randomBytes} from 'node:crypto';
 import {type AchievementCredential, buildAchievementCredential, isAllowedContext, isDateTimeStamp, issuerIdOf, signCredential,
   VC_V2_CONTEXT} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
-import {findCredential, insertCredential, listCredentials} from '../db/credentials-repo.js';
-import type {CredentialRow, OrganizationRow} from '../db/rows.js';
+import {findAchievementsByIds} from '../db/achievements-repo.js';
+import type {Queryable} from '../db/database.js';
+import {claimIdempotencyKey, completeIdempotencyKey, findCredential, insertCredentials, listCredentials} from '../db/credentials-repo.js';
+import type {AchievementRow, CredentialRow, OrganizationRow} from '../db/rows.js';
 import {DomainError, notFound} from '../errors.js';
 import type {AchievementService} from './achievements.js';
 import type {ServiceContext} from './context.js';
-import {requestHash, type StoredResponse, withIdempotency} from './idempotency.js';
-import type {OrganizationService} from './organizations.js';
+import {Batcher} from './batcher.js';
+import {requestHash, type StoredResponse} from './idempotency.js';
+import type {ActiveSigner, OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
 
 /** A request to issue one credential (validated at the edge). */
@@ -35,6 +38,42 @@ export interface CredentialView {
   credential: AchievementCredential;
 }
 
+/** One queued issuance. */
+interface IssueJob {
+  org: OrganizationRow;
+  input: IssueCredentialInput;
+  key?: string;
+  hash: string;
+  resolve: (result: StoredResponse<CredentialView>) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = {result: StoredResponse<CredentialView>} | {error: unknown};
+
+/** The validity window of a new credential: explicit dates, else the achievement's validity period. */
+function validityWindow(input: IssueCredentialInput, achievement: AchievementRow, now: Date) {
+  const validFrom = input.validFrom ? new Date(input.validFrom) : now;
+  const validUntil = input.validUntil ? new Date(input.validUntil)
+    : achievement.validity_months ? addMonths(validFrom, achievement.validity_months) : null;
+  if(validUntil && validUntil.getTime() <= validFrom.getTime()) {
+    throw new DomainError('VALIDATION_FAILED', 422, 'validUntil must be after validFrom.',
+      {errors: [{path: 'validUntil', message: 'must be after validFrom'}]});
+  }
+  return {validFrom, validUntil, validFromText: input.validFrom ?? now.toISOString(), validUntilText: input.validUntil ?? validUntil?.toISOString()};
+}
+
+/** The answer for an idempotency key seen before: the stored response, or a refusal. */
+function replayOrRefuse(claim: {requestHash: string; statusCode: number | null; response: string | null}, hash: string): Outcome {
+  if(claim.requestHash !== hash) {
+    return {error: new DomainError('IDEMPOTENCY_KEY_REUSED', 422,
+      'This Idempotency-Key was already used with a different request body. Use a new key for a new request.')};
+  }
+  if(claim.statusCode === null || claim.response === null) {
+    return {error: new DomainError('IDEMPOTENCY_KEY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still in progress; retry shortly.')};
+  }
+  return {result: {statusCode: claim.statusCode, body: JSON.parse(claim.response) as CredentialView, replayed: true}};
+}
+
 /** Adds calendar months in UTC, clamping the day (31 Jan + 1 month = 28/29 Feb). */
 export function addMonths(date: Date, months: number): Date {
   const d = new Date(date.getTime());
@@ -48,8 +87,12 @@ export function addMonths(date: Date, months: number): Date {
 
 /** Credential use cases. */
 export class CredentialService {
+  private readonly batcher: Batcher<IssueJob>;
+
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
-    private readonly achievements: AchievementService) {}
+    private readonly achievements: AchievementService) {
+    this.batcher = new Batcher<IssueJob>(jobs => this.runBatch(jobs), 64, ctx.db.kind === 'postgres' ? 4 : 1);
+  }
 
   /** API view of a row. */
   view(row: CredentialRow): CredentialView {
@@ -69,47 +112,97 @@ export class CredentialService {
   }
 
   /**
-   * Issues one credential: validate, then in one transaction claim the
-   * idempotency key, sign with the active key and store. Nothing is written
-   * unless everything succeeds.
+   * Issues one credential. The request joins the next group commit, where the
+   * achievement is checked (404 / 422 before anything is claimed), the
+   * idempotency key claimed, the credential signed with the active key and
+   * stored, all in one transaction. Nothing is written unless it all succeeds.
    */
-  async issue(org: OrganizationRow, input: IssueCredentialInput, idempotencyKey?: string): Promise<StoredResponse<CredentialView>> {
-    const achievementRow = await this.achievements.getRow(org, input.achievementId);
-    const hash = requestHash('POST /api/v1/credentials', input);
-    return withIdempotency(this.ctx.db, org.id, idempotencyKey, hash, 201, async tx => {
-      if(achievementRow.status !== 'active') {
-        throw new DomainError('ACHIEVEMENT_ARCHIVED', 422, `Achievement ${achievementRow.id} is archived; restore it before issuing.`);
-      }
-      const now = this.ctx.now();
-      const validFrom = input.validFrom ? new Date(input.validFrom) : now;
-      const validUntil = input.validUntil ? new Date(input.validUntil)
-        : achievementRow.validity_months ? addMonths(validFrom, achievementRow.validity_months) : null;
-      if(validUntil && validUntil.getTime() <= validFrom.getTime()) {
-        throw new DomainError('VALIDATION_FAILED', 422, 'validUntil must be after validFrom.',
-          {errors: [{path: 'validUntil', message: 'must be after validFrom'}]});
-      }
-      const {signer, did} = await this.orgs.activeSigner(tx, org);
-      const id = randomId();
-      const unsigned = buildAchievementCredential({
-        id: `${this.orgs.baseUrl(org)}/c/${id}`,
-        issuer: this.orgs.profile(org, did),
-        achievement: this.achievements.toOpenBadge(org, achievementRow),
-        recipient: input.recipient,
-        salt: input.recipient.email !== undefined ? randomBytes(16).toString('hex') : undefined,
-        validFrom: input.validFrom ?? now.toISOString(),
-        validUntil: input.validUntil ?? validUntil?.toISOString(),
-        evidence: input.evidence,
-        results: input.results?.map(r => ({type: ['Result'], ...r})),
-      });
-      const credential = await signCredential(unsigned, signer, now.toISOString(), this.ctx.canonicalizer);
-      const row: CredentialRow = {
-        id, organization_id: org.id, achievement_id: achievementRow.id, recipient_name: input.recipient.name,
-        recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
-        valid_from: validFrom, valid_until: validUntil, issued_at: now, document: JSON.stringify(credential),
-      };
-      await insertCredential(tx, row);
-      return this.view(row);
+  issue(org: OrganizationRow, input: IssueCredentialInput, idempotencyKey?: string): Promise<StoredResponse<CredentialView>> {
+    return new Promise((resolve, reject) => {
+      this.batcher.push({org, input, key: idempotencyKey, hash: requestHash('POST /api/v1/credentials', input), resolve, reject});
     });
+  }
+
+  /** One group commit. If the transaction fails, each job is retried alone so one bad job cannot sink the others. */
+  private async runBatch(jobs: IssueJob[]): Promise<void> {
+    let outcomes: Map<IssueJob, Outcome>;
+    try {
+      outcomes = await this.ctx.db.transaction(tx => this.issueInTransaction(tx, jobs));
+    } catch(error) {
+      if(jobs.length === 1) return jobs[0].reject(error);
+      for(const job of jobs) await this.runBatch([job]);
+      return;
+    }
+    for(const job of jobs) {
+      const outcome = outcomes.get(job)!;
+      if('error' in outcome) job.reject(outcome.error);
+      else job.resolve(outcome.result);
+    }
+  }
+
+  private async issueInTransaction(tx: Queryable, jobs: IssueJob[]): Promise<Map<IssueJob, Outcome>> {
+    const outcomes = new Map<IssueJob, Outcome>();
+    const now = this.ctx.now();
+    const signers = new Map<string, ActiveSigner>();
+    for(const job of jobs) {
+      if(!signers.has(job.org.id)) signers.set(job.org.id, await this.orgs.activeSigner(tx, job.org));
+    }
+    // Re-read achievements inside the transaction: an archive that committed first wins.
+    const achievementRows = new Map((await findAchievementsByIds(tx, [...new Set(jobs.map(j => j.input.achievementId))]))
+      .map(a => [`${a.organization_id}/${a.id}`, a]));
+    const toStore: {job: IssueJob; row: CredentialRow}[] = [];
+    for(const job of jobs) {
+      try {
+        const achievement = achievementRows.get(`${job.org.id}/${job.input.achievementId}`);
+        if(!achievement) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${job.input.achievementId}`);
+        if(achievement.status !== 'active') {
+          throw new DomainError('ACHIEVEMENT_ARCHIVED', 422, `Achievement ${achievement.id} is archived; restore it before issuing.`);
+        }
+        const dates = validityWindow(job.input, achievement, now);
+        if(job.key !== undefined) {
+          const claim = await claimIdempotencyKey(tx, job.org.id, job.key, job.hash);
+          if(!claim.claimed) {
+            outcomes.set(job, replayOrRefuse(claim, job.hash));
+            continue;
+          }
+        }
+        const row = await this.sign(job, achievement, signers.get(job.org.id)!, dates, now);
+        toStore.push({job, row});
+      } catch(error) {
+        outcomes.set(job, {error});
+      }
+    }
+    await insertCredentials(tx, toStore.map(s => s.row));
+    for(const {job, row} of toStore) {
+      const result: StoredResponse<CredentialView> = {statusCode: 201, body: this.view(row), replayed: false};
+      if(job.key !== undefined) await completeIdempotencyKey(tx, job.org.id, job.key, 201, JSON.stringify(result.body));
+      outcomes.set(job, {result});
+    }
+    return outcomes;
+  }
+
+  /** Builds and signs one credential row (CPU only). */
+  private async sign(job: IssueJob, achievement: AchievementRow, active: ActiveSigner,
+    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date): Promise<CredentialRow> {
+    const {org, input} = job;
+    const id = randomId();
+    const unsigned = buildAchievementCredential({
+      id: `${this.orgs.baseUrl(org)}/c/${id}`,
+      issuer: this.orgs.profile(org, active.did),
+      achievement: this.achievements.toOpenBadge(org, achievement),
+      recipient: input.recipient,
+      salt: input.recipient.email !== undefined ? randomBytes(16).toString('hex') : undefined,
+      validFrom: dates.validFromText,
+      validUntil: dates.validUntilText,
+      evidence: input.evidence,
+      results: input.results?.map(r => ({type: ['Result'], ...r})),
+    });
+    const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer);
+    return {
+      id, organization_id: org.id, achievement_id: achievement.id, recipient_name: input.recipient.name,
+      recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
+      valid_from: dates.validFrom, valid_until: dates.validUntil, issued_at: now, document: JSON.stringify(credential),
+    };
   }
 
   /** One credential of this organization, or 404. */

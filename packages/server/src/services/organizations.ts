@@ -7,10 +7,14 @@ import {generateEd25519, nodeSigner, privateKeyFromSeed} from '../crypto/ed25519
 import {generateApiKey, hashApiKey} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
 import {countOrganizations, findActiveSigningKey, findOrganizationBy, findOrganizationByApiKeyHash, insertApiKey,
-  insertOrganization, insertSigningKey, listSigningKeys, lockOrganization, retireActiveSigningKey} from '../db/organizations-repo.js';
+  insertOrganization, insertSigningKey, listSigningKeys, lockAndFindActiveKey, lockOrganization, retireActiveSigningKey} from '../db/organizations-repo.js';
 import type {OrganizationRow, SigningKeyRow} from '../db/rows.js';
 import {DomainError} from '../errors.js';
 import type {ServiceContext} from './context.js';
+import {TtlCache} from './ttl-cache.js';
+
+/** How long an API key or custom-domain lookup is cached in memory. */
+export const AUTH_CACHE_MS = 5_000;
 
 /** Input to create an organization (validated at the edge). */
 export interface CreateOrganizationInput {
@@ -59,6 +63,8 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 /** Organization use cases. */
 export class OrganizationService {
   private readonly keyCache = new Map<string, KeyObject>();
+  private readonly authCache = new TtlCache<string, OrganizationRow>(AUTH_CACHE_MS, 10_000);
+  private readonly hostCache = new TtlCache<string, OrganizationRow | null>(AUTH_CACHE_MS, 10_000);
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -131,6 +137,7 @@ export class OrganizationService {
         await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash});
         return row;
       });
+      this.hostCache.clear();
       const organization = await this.view(org);
       return {organization, did: organization.did, apiKey: api.key};
     } catch(error) {
@@ -179,8 +186,7 @@ export class OrganizationService {
    * transaction after a share lock, so a concurrent rotation waits for it.
    */
   async activeSigner(tx: Queryable, org: OrganizationRow): Promise<ActiveSigner> {
-    await lockOrganization(tx, org.id, 'share');
-    const key = await findActiveSigningKey(tx, org.id);
+    const key = await lockAndFindActiveKey(tx, org.id);
     if(!key) throw new Error(`organization ${org.id} has no active key`);
     let privateKey = this.keyCache.get(key.id);
     if(!privateKey) {
@@ -225,14 +231,33 @@ export class OrganizationService {
     return (await findOrganizationBy(this.ctx.db, 'domain', host)) !== null;
   }
 
-  /** The organization owning an API key, or null. */
+  /**
+   * The organization owning an API key, or null. Hits are cached for a few
+   * seconds (the hot path of every API call); a change made by this process
+   * clears the cache at once, other processes see it within AUTH_CACHE_MS.
+   */
   async authenticate(apiKey: string): Promise<OrganizationRow | null> {
-    return findOrganizationByApiKeyHash(this.ctx.db, hashApiKey(apiKey));
+    const hash = hashApiKey(apiKey);
+    const key = hash.toString('base64');
+    const cached = this.authCache.get(key);
+    if(cached) return cached;
+    const org = await findOrganizationByApiKeyHash(this.ctx.db, hash);
+    if(org) this.authCache.set(key, org);
+    return org;
   }
 
   /** Finds an organization by slug or domain. */
   find(column: 'id' | 'slug' | 'domain', value: string): Promise<OrganizationRow | null> {
     return findOrganizationBy(this.ctx.db, column, value);
+  }
+
+  /** The organization whose own domain is `host`, cached briefly (looked up on every request). */
+  async findByHost(host: string): Promise<OrganizationRow | null> {
+    const cached = this.hostCache.get(host);
+    if(cached !== undefined) return cached;
+    const org = await findOrganizationBy(this.ctx.db, 'domain', host);
+    this.hostCache.set(host, org);
+    return org;
   }
 
   /** Number of organizations. */
