@@ -2,11 +2,19 @@
 import {mkdirSync} from 'node:fs';
 import {PGlite} from '@electric-sql/pglite';
 import {type Database, Mutex, type Queryable} from './database.js';
+import {lockDirectory} from './dir-lock.js';
 
 /** Opens PGlite on `dataDir` (created if missing), or in memory when dataDir is undefined. */
 export async function openPglite(dataDir?: string): Promise<Database> {
   if(dataDir) mkdirSync(dataDir, {recursive: true});
-  const pg = await PGlite.create(dataDir);
+  const release = dataDir ? lockDirectory(dataDir) : () => undefined;
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dataDir);
+  } catch(error) {
+    release();
+    throw error;
+  }
   const mutex = new Mutex();
   const run = async <T>(q: {query: PGlite['query']}, sql: string, params?: unknown[]) => {
     const r = await q.query<T>(sql, params as any[]);
@@ -20,6 +28,9 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       return fn(q);
     })),
     exec: sql => mutex.run(async () => { await pg.exec(sql); }),
-    close: () => mutex.run(() => pg.close()),
+    close: () => mutex.run(async () => {
+      await pg.close();
+      release();
+    }),
   };
 }
