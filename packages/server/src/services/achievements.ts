@@ -1,5 +1,5 @@
 /** Achievements (OB 3.0 §B.1.1 Achievement): create, read, update, list, archive. */
-import type {Achievement} from '@laurel/core';
+import type {Achievement, Alignment} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
 import {findAchievement, findAchievementById, insertAchievement, listAchievements, setAchievementStatus,
   updateAchievement} from '../db/achievements-repo.js';
@@ -9,15 +9,8 @@ import type {ServiceContext} from './context.js';
 import type {OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
 
-/** Alignment to a skills framework entry. */
-export interface AlignmentInput {
-  targetName: string;
-  targetUrl: string;
-  targetDescription?: string;
-  targetFramework?: string;
-  targetCode?: string;
-  targetType?: string;
-}
+/** Alignment to a skills framework entry, as the API takes it (OB 3.0 Alignment without `type`). */
+export type AlignmentInput = Omit<Alignment, 'type'>;
 
 /** Achievement fields as the API takes them (validated at the edge). */
 export interface AchievementInput {
