@@ -7,6 +7,7 @@ export * from './did.js';
 export * from './json.js';
 export * from './model.js';
 export * from './multikey.js';
+export * from './parse.js';
 export * from './schema.js';
 export * from './signer.js';
 export * from './sign.js';

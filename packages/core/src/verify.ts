@@ -4,10 +4,11 @@
  * Check codes are public API; see docs/VERIFICATION.md.
  */
 import type {Canonicalizer} from './canonize.js';
-import {isAllowedContext, VC_V1_CONTEXT, VC_V2_CONTEXT} from './contexts/index.js';
+import {isAllowedContext, VC_V1_CONTEXT} from './contexts/index.js';
 import {type DataIntegrityProof, EDDSA_RDFC_2022, isDateTimeStamp, verifyEddsaRdfcProof} from './data-integrity.js';
 import {type ControllerResolver, findVerificationMethod, isAuthorizedFor, type VerificationMethod} from './did.js';
 import {decodeEd25519PublicKey} from './multikey.js';
+import {parseCredential} from './parse.js';
 import {validateAchievementCredentialSchema} from './schema.js';
 
 /** What a check concluded. */
@@ -70,24 +71,11 @@ export function issuerIdOf(credential: Record<string, unknown>): string | undefi
 }
 
 function checkStructure(c: unknown): Check {
-  if(!isObject(c)) return fail('structure', 'STRUCTURE_INVALID', 'The credential is not a JSON object.');
-  const problems: string[] = [];
-  const ctx = c['@context'];
-  if(!Array.isArray(ctx) || ctx.length === 0) problems.push('@context must be a non-empty array');
-  else if(ctx[0] !== VC_V2_CONTEXT && ctx[0] !== VC_V1_CONTEXT) problems.push(`the first @context must be ${VC_V2_CONTEXT}`);
-  const types = asArray(c.type);
-  if(!types.includes('VerifiableCredential')) problems.push('type must include VerifiableCredential');
-  if(!issuerIdOf(c)) problems.push('issuer must be a URL or an object with an id');
-  if(!isObject(c.credentialSubject) && !(Array.isArray(c.credentialSubject) && c.credentialSubject.every(isObject))) {
-    problems.push('credentialSubject must be an object');
+  const parsed = parseCredential(c);
+  if(!parsed.ok) {
+    const text = parsed.problems.map(p => p.message).join('; ');
+    return fail('structure', 'STRUCTURE_INVALID', `The credential is not well-formed: ${text}.`);
   }
-  const v1 = Array.isArray(ctx) && ctx[0] === VC_V1_CONTEXT;
-  const from = v1 ? c.issuanceDate : c.validFrom;
-  if(v1 ? !isDateTimeStamp(from) : from !== undefined && !isDateTimeStamp(from)) problems.push(`${v1 ? 'issuanceDate' : 'validFrom'} must be a dateTime with a time zone`);
-  const until = v1 ? c.expirationDate : c.validUntil;
-  if(until !== undefined && !isDateTimeStamp(until)) problems.push(`${v1 ? 'expirationDate' : 'validUntil'} must be a dateTime with a time zone`);
-  if(c.id !== undefined && typeof c.id !== 'string') problems.push('id must be a URL string');
-  if(problems.length) return fail('structure', 'STRUCTURE_INVALID', `The credential is not well-formed: ${problems.join('; ')}.`);
   return pass('structure', 'STRUCTURE_VALID', 'The credential is well-formed.');
 }
 

@@ -59,3 +59,30 @@ describe('verifyCredential', () => {
     }
   });
 });
+
+describe('parseCredential', () => {
+  it('returns the typed envelope of a valid credential', async () => {
+    const {parseCredential} = await import('../src/parse.js');
+    const r = parseCredential({...vector.unsignedCredential, proof: {type: 'DataIntegrityProof'}});
+    expect(r.ok).toBe(true);
+    if(r.ok) {
+      expect(r.credential).toMatchObject({version: '2.0', issuerId: 'https://example.edu/issuers/565049', validFrom: '2010-01-01T00:00:00Z',
+        types: ['VerifiableCredential', 'OpenBadgeCredential']});
+      expect(r.credential.proofs).toHaveLength(1);
+      expect(r.credential.subjects).toHaveLength(1);
+    }
+  });
+
+  it('lists every problem with its path and code', async () => {
+    const {parseCredential} = await import('../src/parse.js');
+    const r = parseCredential({'@context': ['https://example.org/x'], type: 'Foo', issuer: 5, credentialSubject: [], validFrom: 'yesterday', id: 7});
+    expect(r.ok).toBe(false);
+    if(!r.ok) {
+      expect(r.problems.map(p => p.path)).toEqual(['@context', 'type', 'issuer', 'credentialSubject', 'validFrom', 'id']);
+      expect(new Set(r.problems.map(p => p.code))).toEqual(new Set(['STRUCTURE_INVALID']));
+    }
+    const v1 = parseCredential({'@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential'], issuer: 'did:x:y', credentialSubject: {}});
+    expect(v1.ok).toBe(false);
+    if(!v1.ok) expect(v1.problems.map(p => p.path)).toEqual(['issuanceDate']);
+  });
+});

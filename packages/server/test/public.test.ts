@@ -175,7 +175,8 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expect(res.body).toBe(JSON.stringify(issued.credential));
     };
 
-    it.each(['application/ld+json', 'application/json', 'application/vc+ld+json', 'application/json, text/html;q=0.5'])(
+    it.each(['application/ld+json', 'application/json', 'application/vc+ld+json', 'application/json, text/html;q=0.5',
+      'text/html;q=0.1, application/ld+json'])(
       'Accept: %s → the signed credential', async accept => {
         expectCredentialJson(await get(`/c/${issued.id}`, {accept}));
       });
@@ -194,6 +195,9 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
 
     it.each([
       ['text/html,application/json;q=0.9'],
+      ['application/json;q=0.5, text/html'],
+      // Equal preference: browsers get the page.
+      ['text/html, application/json'],
       ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
       ['*/*'],
       [''],
@@ -359,8 +363,9 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expect(doc.verificationMethod.map((m: any) => m.id)).toEqual([`${exuDid}#key-1`]);
       expect(doc.assertionMethod).toEqual([`${exuDid}#key-1`]);
       expect(doc.alsoKnownAs).toEqual(['https://certs.example.edu/']);
-      // Host names are case-insensitive.
+      // Host names are case-insensitive, and a port does not change the host.
       expect((await get('/.well-known/did.json', {host: 'CERTS.Example.EDU'})).json().id).toBe(exuDid);
+      expect((await get('/.well-known/did.json', {host: `${DOMAIN}:443`})).json().id).toBe(exuDid);
     });
 
     it('serves its credential pages, JSON and achievements on its host', async () => {

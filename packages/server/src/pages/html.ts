@@ -4,7 +4,7 @@ const ESCAPES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;',
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '');
+  return String(value ?? '').replace(/[&<>"'`]/g, c => ESCAPES[c]);
 }
 
 /** A tagged template that escapes every interpolation unless it is already `SafeHtml`. */

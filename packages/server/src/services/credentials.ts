@@ -1,6 +1,6 @@
 /** Issuing and reading credentials (DESIGN.md §3, data flow of one issuance). */
 import {randomBytes} from 'node:crypto';
-import {type AchievementCredential, buildAchievementCredential, isAllowedContext, isDateTimeStamp, issuerIdOf, signCredential,
+import {type AchievementCredential, buildAchievementCredential, isAllowedContext, parseCredential, signCredential,
   VC_V2_CONTEXT} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
 import {findAchievementsByIds} from '../db/achievements-repo.js';
@@ -234,25 +234,23 @@ export class CallerCredentialSigner {
 
   /** Signs `credential` with the organization's active key after checking the issuer is the organization. */
   async sign(org: OrganizationRow, credential: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const issuerId = issuerIdOf(credential);
-    const problems: string[] = [];
-    const context = credential['@context'];
-    if(!Array.isArray(context) || context[0] !== VC_V2_CONTEXT) problems.push(`@context must be an array starting with ${VC_V2_CONTEXT}`);
-    else for(const c of context) if(typeof c !== 'string' || !isAllowedContext(c)) problems.push(`context ${typeof c === 'string' ? c : '(inline)'} is not on the allow-list`);
-    const types = credential.type;
-    if(!Array.isArray(types) || !types.includes('VerifiableCredential')) problems.push('type must be an array including VerifiableCredential');
-    if(!issuerId) problems.push('issuer must be a DID or an object with an id');
-    if(credential.credentialSubject === undefined) problems.push('credentialSubject is required');
-    if(credential.proof !== undefined) problems.push('the credential already has a proof');
-    for(const field of ['validFrom', 'validUntil']) {
-      if(credential[field] !== undefined && !isDateTimeStamp(credential[field])) problems.push(`${field} must be a dateTime with a time zone`);
+    // VC-API issues VC 2.0 credentials: the parser checks the envelope, then Laurel's own rules.
+    const parsed = parseCredential(credential);
+    const problems = parsed.ok ? [] : parsed.problems.map(p => ({path: p.path, message: p.message}));
+    if(parsed.ok) {
+      if(parsed.credential.version !== '2.0') problems.push({path: '@context', message: `the first @context must be ${VC_V2_CONTEXT}`});
+      for(const c of credential['@context'] as unknown[]) {
+        if(typeof c !== 'string' || !isAllowedContext(c)) problems.push({path: '@context', message: `context ${typeof c === 'string' ? c : '(inline)'} is not on the allow-list`});
+      }
     }
-    if(problems.length) {
-      throw new DomainError('CREDENTIAL_INVALID', 422, `The credential cannot be signed: ${problems.join('; ')}.`,
-        {errors: problems.map(message => ({path: 'credential', message}))});
+    if(credential.proof !== undefined) problems.push({path: 'proof', message: 'the credential already has a proof'});
+    if(problems.length || !parsed.ok) {
+      throw new DomainError('CREDENTIAL_INVALID', 422, `The credential cannot be signed: ${problems.map(p => `${p.path}: ${p.message}`).join('; ')}.`,
+        {errors: problems});
     }
+    const issuerId = parsed.credential.issuerId;
     const dids = await this.orgs.allDids(org);
-    if(!dids.includes(issuerId!)) {
+    if(!dids.includes(issuerId)) {
       throw new DomainError('ISSUER_NOT_OWNED', 403, `The issuer ${issuerId} is not a DID of your organization (${dids[dids.length - 1]}).`);
     }
     return this.ctx.db.transaction(async tx => {
