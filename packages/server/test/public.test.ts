@@ -116,19 +116,19 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const page = res.body;
       expect(verdict(page)).toBe('✓ Verified');
       expect(page).toContain('<span class="badge ok" data-testid="verdict">');
-      expect(pick(page, /<p class="muted">([^<]*) awarded<\/p>/)).toBe('Acme Academy');
-      expect(pick(page, /<h1 id="title">([^<]*)<\/h1>/)).toBe('Teamwork');
-      expect(pick(page, /<p>to <strong>([^<]*)<\/strong><\/p>/)).toBe('Ada Lovelace');
+      expect(pick(page, /<p class="muted"><bdi>([^<]*)<\/bdi> awarded<\/p>/)).toBe('Acme Academy');
+      expect(pick(page, /<h1 id="title"><bdi>([^<]*)<\/bdi><\/h1>/)).toBe('Teamwork');
+      expect(pick(page, /<p>to <strong><bdi>([^<]*)<\/bdi><\/strong><\/p>/)).toBe('Ada Lovelace');
       // The harness clock: 2026-03-01T12:00Z.
       expect(page).toContain('<dt>Issued on</dt><dd>1 March 2026</dd>');
       expect(page).not.toContain('<dt>Valid until</dt>');
       expect(page).toContain(`<a href="https://acme.example/" rel="noopener">Acme Academy</a> <code>${acmeDid}</code>`);
       expect(page).toContain('<a href="https://example.org/skills/collab" rel="noopener">Collaboration</a>');
       expect(renderedChecks(page)).toEqual(VALID_CHECKS);
-      expect(ogContent(page, 'og:title')).toBe('Teamwork — Ada Lovelace');
+      expect(ogContent(page, 'og:title')).toBe('\u2068Teamwork\u2069 — \u2068Ada Lovelace\u2069');
       expect(ogContent(page, 'og:url')).toBe(`https://laurel.test/c/${issued.id}`);
-      expect(ogContent(page, 'og:description')).toBe('Acme Academy awarded Teamwork to Ada Lovelace.');
-      expect(pick(page, /<title>([^<]*)<\/title>/)).toBe('Teamwork — Ada Lovelace');
+      expect(ogContent(page, 'og:description')).toBe('\u2068Acme Academy\u2069 awarded \u2068Teamwork\u2069 to \u2068Ada Lovelace\u2069.');
+      expect(pick(page, /<title>([^<]*)<\/title>/)).toBe('\u2068Teamwork\u2069 — \u2068Ada Lovelace\u2069');
       expect(page).toContain(`<link rel="canonical" href="https://laurel.test/c/${issued.id}">`);
       expect(page).toContain(`<link rel="alternate" type="application/ld+json" href="/c/${issued.id}.json">`);
       // The download link works and serves the signed credential.
@@ -196,6 +196,9 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
     it.each([
       ['text/html,application/json;q=0.9'],
       ['application/json;q=0.5, text/html'],
+      // q=0 means "not acceptable" (RFC 9110 §12.4.2).
+      ['application/json;q=0'],
+      ['application/ld+json;q=0, text/html;q=0.1'],
       // Equal preference: browsers get the page.
       ['text/html, application/json'],
       ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
@@ -247,12 +250,14 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expect(page).not.toContain(']]>');
       expect(tagSkeleton(page)).toEqual(baseline);
       // Every name renders as the text that was submitted.
-      expect(pick(page, /<h1 id="title">([^<]*)<\/h1>/)).toBe(achievementName);
-      expect(pick(page, /<p>to <strong>([^<]*)<\/strong><\/p>/)).toBe(recipientName);
-      expect(pick(page, /<p class="muted">([^<]*) awarded<\/p>/)).toBe('</dd><script>alert(0)</script>');
-      expect(pick(page, /<title>([^<]*)<\/title>/)).toBe(`${achievementName} — ${recipientName}`);
-      expect(ogContent(page, 'og:title')).toBe(`${achievementName} — ${recipientName}`);
-      expect(ogContent(page, 'og:description')).toBe(`</dd><script>alert(0)</script> awarded ${achievementName} to ${recipientName}.`);
+      expect(pick(page, /<h1 id="title"><bdi>([^<]*)<\/bdi><\/h1>/)).toBe(achievementName);
+      expect(pick(page, /<p>to <strong><bdi>([^<]*)<\/bdi><\/strong><\/p>/)).toBe(recipientName);
+      expect(pick(page, /<p class="muted"><bdi>([^<]*)<\/bdi> awarded<\/p>/)).toBe('</dd><script>alert(0)</script>');
+      // Plain-text metadata isolates each name (FSI … PDI) so bidi controls cannot reorder the sentence.
+      const iso = (text: string) => `\u2068${text}\u2069`;
+      expect(pick(page, /<title>([^<]*)<\/title>/)).toBe(`${iso(achievementName)} — ${iso(recipientName)}`);
+      expect(ogContent(page, 'og:title')).toBe(`${iso(achievementName)} — ${iso(recipientName)}`);
+      expect(ogContent(page, 'og:description')).toBe(`${iso('</dd><script>alert(0)</script>')} awarded ${iso(achievementName)} to ${iso(recipientName)}.`);
       expect(page).toContain(`<dt>Description</dt><dd>&lt;b&gt;`);
       expect(page).toContain('&lt;/dd&gt;&lt;script&gt;alert(0)&lt;/script&gt;');
       // The issuer url keeps its http(s) scheme and is percent-encoded by URL parsing.
@@ -270,19 +275,20 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const ach = (await api(t.app, evilKey).post('/api/v1/achievements', {...ACHIEVEMENT, name: '<script>alert(1)</script>'})).json();
       const vc = (await api(t.app, evilKey).post('/api/v1/credentials', {achievementId: ach.id, recipient: {name: '"><img src=x onerror=alert(1)>'}})).json();
       const page = (await get(`/c/${vc.id}`)).body;
-      expect(page).toContain('<h1 id="title">&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
-      expect(page).toContain('<strong>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</strong>');
-      expect(page).toContain('content="&lt;script&gt;alert(1)&lt;/script&gt; — &quot;&gt;&lt;img src=x onerror=alert(1)&gt;"');
+      expect(page).toContain('<h1 id="title"><bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi></h1>');
+      expect(page).toContain('<strong><bdi>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</bdi></strong>');
+      expect(page).toContain('content="\u2068&lt;script&gt;alert(1)&lt;/script&gt;\u2069 — \u2068&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\u2069"');
     });
 
-    it('keeps RTL overrides and emoji verbatim (UTF-8, not mangled or dropped)', async () => {
+    it('keeps RTL overrides and emoji verbatim but isolated, so they cannot reorder surrounding text', async () => {
       const ach = (await api(t.app, evilKey).post('/api/v1/achievements', {...ACHIEVEMENT, name: 'Badge \u202Eevil'})).json();
       const vc = (await api(t.app, evilKey).post('/api/v1/credentials', {achievementId: ach.id, recipient: {name: '🎓 Ada 👩🏽‍💻'}})).json();
       const res = await get(`/c/${vc.id}`);
       expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(res.body).toContain('<meta charset="utf-8">');
-      expect(res.body).toContain('<h1 id="title">Badge \u202Eevil</h1>');
-      expect(res.body).toContain('<strong>🎓 Ada 👩🏽‍💻</strong>');
+      expect(res.body).toContain('<h1 id="title"><bdi>Badge \u202Eevil</bdi></h1>');
+      expect(res.body).toContain('<strong><bdi>🎓 Ada 👩🏽‍💻</bdi></strong>');
+      expect(res.body).toContain('<title>\u2068Badge \u202Eevil\u2069 — \u2068🎓 Ada 👩🏽‍💻\u2069</title>');
     });
 
     it('refuses non-http URLs at the API: alignment targetUrl, issuer url and logo (400)', async () => {

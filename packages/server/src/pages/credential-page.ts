@@ -22,8 +22,11 @@ export function renderCredentialPage(credential: AchievementCredential, result: 
   const achievement = credential.credentialSubject.achievement;
   const issuer = credential.issuer;
   const name = recipientName(credential);
-  const title = `${achievement.name} — ${name}`;
-  const description = `${issuer.name} awarded ${achievement.name} to ${name}.`;
+  // User text is isolated (Unicode FSI … PDI; <bdi> in the body) so a right-to-left
+  // override in a name cannot reorder the words around it.
+  const iso = (text: string) => `\u2068${text}\u2069`;
+  const title = `${iso(achievement.name)} — ${iso(name)}`;
+  const description = `${iso(issuer.name)} awarded ${iso(achievement.name)} to ${iso(name)}.`;
   const head = html`<meta name="description" content="${description}">
 <link rel="canonical" href="${safeUrl(credential.id)}">
 <link rel="alternate" type="application/ld+json" href="${jsonUrl}">
@@ -33,9 +36,9 @@ export function renderCredentialPage(credential: AchievementCredential, result: 
 <meta property="og:type" content="website">`;
   const body = html`
 <section class="card" aria-labelledby="title">
-  <p class="muted">${issuer.name} awarded</p>
-  <h1 id="title">${achievement.name}</h1>
-  <p>to <strong>${name}</strong></p>
+  <p class="muted"><bdi>${issuer.name}</bdi> awarded</p>
+  <h1 id="title"><bdi>${achievement.name}</bdi></h1>
+  <p>to <strong><bdi>${name}</bdi></strong></p>
   <p>${result.verified
     ? html`<span class="badge ok" data-testid="verdict">✓ Verified</span>`
     : html`<span class="badge bad" data-testid="verdict">✗ Not verified</span>`}</p>

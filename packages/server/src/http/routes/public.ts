@@ -20,7 +20,8 @@ export function prefersJson(accept: string | undefined): boolean {
     const q = qParam ? Number(qParam.slice(2)) : 1;
     const json = type === 'application/ld+json' || type === 'application/json' || type === 'application/vc+ld+json';
     const htmlish = type === 'text/html' || type === 'application/xhtml+xml';
-    if(!json && !htmlish) continue;
+    // q=0 means "not acceptable" (RFC 9110 §12.4.2).
+    if((!json && !htmlish) || !(q > 0)) continue;
     if(q > best.q) best = {q, json};
   }
   return best.json;
