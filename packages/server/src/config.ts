@@ -1,5 +1,6 @@
 /** Configuration from environment variables. Only entry points call loadConfig. */
 import {resolve} from 'node:path';
+import {parseMasterKey} from './crypto/master-key.js';
 
 /** Laurel's settings. */
 export interface Config {
@@ -27,6 +28,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     throw new Error(`LAUREL_PUBLIC_URL must be an absolute URL, got "${publicUrl}"`);
   }
   if(parsed.pathname !== '/' || parsed.search || parsed.hash) throw new Error('LAUREL_PUBLIC_URL must be an origin (scheme, host and port only)');
+  // Checked before anything is written, so a bad key fails fast.
+  if(env.LAUREL_MASTER_KEY) parseMasterKey(env.LAUREL_MASTER_KEY);
   const databaseUrl = env.DATABASE_URL || undefined;
   if(databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
   return {

@@ -9,6 +9,8 @@ export interface DemoInfo {
   apiKey?: string;
   credentialUrl?: string;
   organizationSlug: string;
+  /** Where the demo API key was saved, if it was (PGlite data dir only). */
+  keyFile?: string;
 }
 
 const DEMO_SLUG = 'demo';
@@ -19,7 +21,7 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
   const keyFile = dataDir ? join(dataDir, 'demo-api-key.txt') : null;
   if(existing) {
     const apiKey = keyFile && existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
-    return {created: false, apiKey, organizationSlug: DEMO_SLUG};
+    return {created: false, apiKey, organizationSlug: DEMO_SLUG, keyFile: apiKey ? keyFile! : undefined};
   }
   const {organization, apiKey} = await s.organizations.create({
     name: 'Laurel Demo Academy', slug: DEMO_SLUG, didMethod: 'web', url: 'https://example.org/laurel-demo', email: 'academy@example.org',
@@ -44,5 +46,5 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
   });
   const issued = await s.credentials.issue(org, {achievementId: web.id, recipient: {name: 'Ada Lovelace', email: 'ada@example.org'}});
   if(keyFile) writeFileSync(keyFile, apiKey + '\n', {mode: 0o600});
-  return {created: true, apiKey, credentialUrl: issued.body.url, organizationSlug: DEMO_SLUG};
+  return {created: true, apiKey, credentialUrl: issued.body.url, organizationSlug: DEMO_SLUG, keyFile: keyFile ?? undefined};
 }

@@ -19,10 +19,10 @@ async function main(): Promise<void> {
     const demo = await seedDemo(services, config.databaseUrl ? null : config.dataDir);
     if(demo.created) {
       log('Created the demo issuer "Laurel Demo Academy".');
-      log(`Demo API key (shown once; also saved in ${config.dataDir}/demo-api-key.txt): ${demo.apiKey}`);
+      log(`Demo API key (shown once${demo.keyFile ? `; also saved in ${demo.keyFile}` : ''}): ${demo.apiKey}`);
       log(`Sample credential: ${demo.credentialUrl}`);
     } else {
-      log(`Demo issuer: ${config.publicUrl}/issuers/${demo.organizationSlug}/did.json${demo.apiKey ? ` (API key in ${config.dataDir}/demo-api-key.txt)` : ''}`);
+      log(`Demo issuer: ${config.publicUrl}/issuers/${demo.organizationSlug}/did.json${demo.keyFile ? ` (API key in ${demo.keyFile})` : ''}`);
     }
   }
   let closing = false;
