@@ -156,12 +156,12 @@ function fill(template: TemplateQuad[], leaves: string[]): Quad[] {
   // Leaves whose values coincide (two nodes with one @id, e.g. an achievement creator that
   // is the issuer; a repeated tag) are one node / one value in jsonld's node map, so its
   // RDF holds each quad once. The template has one per occurrence: keep only the first.
-  const termKey = (t: Term) => [t.termType, t.value, t.datatype?.value ?? '', t.language ?? ''];
+  const termKey = (t: Term) => `${t.termType}\u0001${t.value}\u0001${t.datatype?.value ?? ''}\u0001${t.language ?? ''}`;
   const seen = new Set<string>();
   const out: Quad[] = [];
   for(const q of template) {
     const quad = {subject: term(q.subject), predicate: term(q.predicate), object: term(q.object), graph: term(q.graph)};
-    const key = JSON.stringify([termKey(quad.subject), termKey(quad.predicate), termKey(quad.object), termKey(quad.graph)]);
+    const key = `${termKey(quad.subject)}\u0000${termKey(quad.predicate)}\u0000${termKey(quad.object)}\u0000${termKey(quad.graph)}`;
     if(seen.has(key)) continue;
     seen.add(key);
     out.push(quad);

@@ -12,6 +12,12 @@ export interface Queryable {
 /** A database handle. */
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /**
+   * True when this process is the only one that can write (PGlite: one process
+   * per data directory, transactions serialised). Services may then keep exact
+   * in-memory copies of rows they change themselves.
+   */
+  readonly exclusive: boolean;
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements (migrations). */

@@ -22,6 +22,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   };
   return {
     kind: 'pglite',
+    exclusive: true,
     query: (sql, params) => mutex.run(() => run(pg, sql, params)),
     transaction: fn => mutex.run(() => pg.transaction(async tx => {
       const q: Queryable = {query: (sql, params) => run(tx as any, sql, params)};

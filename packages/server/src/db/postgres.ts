@@ -25,6 +25,7 @@ export async function openPostgres(url: string, options: {schema?: string; max?:
   const db = wrap(pool);
   return {
     kind: 'postgres',
+    exclusive: false,
     query: db.query,
     async transaction(fn) {
       const client = await pool.connect();

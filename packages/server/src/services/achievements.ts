@@ -1,8 +1,9 @@
 /** Achievements (OB 3.0 §B.1.1 Achievement): create, read, update, list, archive. */
 import type {Achievement, Alignment} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
-import {findAchievement, findAchievementById, insertAchievement, listAchievements, setAchievementStatus,
+import {findAchievement, findAchievementById, findAchievementsByIds, insertAchievement, listAchievements, setAchievementStatus,
   updateAchievement} from '../db/achievements-repo.js';
+import type {Queryable} from '../db/database.js';
 import type {AchievementRow, OrganizationRow} from '../db/rows.js';
 import {notFound} from '../errors.js';
 import type {ServiceContext} from './context.js';
@@ -41,7 +42,29 @@ export interface AchievementView extends AchievementInput {
 
 /** Achievement use cases. */
 export class AchievementService {
+  /** Rows by id, kept only when this process is the database's only writer (PGlite). */
+  private readonly rows = new Map<string, AchievementRow>();
+
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
+
+  private remember(row: AchievementRow): AchievementRow {
+    if(this.ctx.db.exclusive) {
+      if(this.rows.size >= 10_000) this.rows.delete(this.rows.keys().next().value as string);
+      this.rows.set(row.id, row);
+    }
+    return row;
+  }
+
+  /**
+   * Achievement rows for issuing, read inside the issuing transaction. On PGlite
+   * every change goes through this service, so the in-memory copies are exact.
+   */
+  async rowsForIssuing(tx: Queryable, ids: string[]): Promise<AchievementRow[]> {
+    if(!this.ctx.db.exclusive) return findAchievementsByIds(tx, ids);
+    const missing = ids.filter(id => !this.rows.has(id));
+    if(missing.length) for(const row of await findAchievementsByIds(tx, missing)) this.remember(row);
+    return ids.flatMap(id => this.rows.get(id) ?? []);
+  }
 
   /** The OB 3.0 Achievement object for a row. */
   toOpenBadge(org: OrganizationRow, row: AchievementRow): Achievement {
@@ -81,7 +104,7 @@ export class AchievementService {
       id: randomId(), organization_id: org.id, name: input.name, data: {...input},
       validity_months: input.validityMonths ?? null, status: 'active', created_at: this.ctx.now(),
     });
-    return this.view(org, row);
+    return this.view(org, this.remember(row));
   }
 
   /** An achievement row of this organization, or 404. */
@@ -101,14 +124,14 @@ export class AchievementService {
     const row = await updateAchievement(this.ctx.db, org.id, id,
       {name: input.name, data: {...input}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()});
     if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
-    return this.view(org, row);
+    return this.view(org, this.remember(row));
   }
 
   /** Archives (or restores) an achievement: archived ones cannot be issued. */
   async setStatus(org: OrganizationRow, id: string, status: 'active' | 'archived'): Promise<AchievementView> {
     const row = await setAchievementStatus(this.ctx.db, org.id, id, status, this.ctx.now());
     if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
-    return this.view(org, row);
+    return this.view(org, this.remember(row));
   }
 
   /** A page of achievements. */

@@ -3,7 +3,6 @@ import {randomBytes} from 'node:crypto';
 import {type AchievementCredential, buildAchievementCredential, isAllowedContext, parseCredential, signCredential,
   VC_V2_CONTEXT} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
-import {findAchievementsByIds} from '../db/achievements-repo.js';
 import type {Queryable} from '../db/database.js';
 import {claimIdempotencyKey, completeIdempotencyKey, findCredential, insertCredentials, listCredentials} from '../db/credentials-repo.js';
 import type {AchievementRow, CredentialRow, OrganizationRow} from '../db/rows.js';
@@ -91,12 +90,11 @@ export class CredentialService {
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
     private readonly achievements: AchievementService) {
-    this.batcher = new Batcher<IssueJob>(jobs => this.runBatch(jobs), 64, ctx.db.kind === 'postgres' ? 4 : 1);
+    this.batcher = new Batcher<IssueJob>(jobs => this.runBatch(jobs), 64, ctx.db.kind === 'postgres' ? 2 : 1);
   }
 
-  /** API view of a row. */
-  view(row: CredentialRow): CredentialView {
-    const credential = JSON.parse(row.document) as AchievementCredential;
+  /** API view of a row (`credential`: the already-parsed document, when the caller has it). */
+  view(row: CredentialRow, credential = JSON.parse(row.document) as AchievementCredential): CredentialView {
     const expired = row.status === 'active' && row.valid_until !== null && row.valid_until.getTime() <= this.ctx.now().getTime();
     return {
       id: row.id,
@@ -119,7 +117,9 @@ export class CredentialService {
    */
   issue(org: OrganizationRow, input: IssueCredentialInput, idempotencyKey?: string): Promise<StoredResponse<CredentialView>> {
     return new Promise((resolve, reject) => {
-      this.batcher.push({org, input, key: idempotencyKey, hash: requestHash('POST /api/v1/credentials', input), resolve, reject});
+      // The request hash is only needed to compare retries of an idempotency key.
+      const hash = idempotencyKey === undefined ? '' : requestHash('POST /api/v1/credentials', input);
+      this.batcher.push({org, input, key: idempotencyKey, hash, resolve, reject});
     });
   }
 
@@ -148,9 +148,9 @@ export class CredentialService {
       if(!signers.has(job.org.id)) signers.set(job.org.id, await this.orgs.activeSigner(tx, job.org));
     }
     // Re-read achievements inside the transaction: an archive that committed first wins.
-    const achievementRows = new Map((await findAchievementsByIds(tx, [...new Set(jobs.map(j => j.input.achievementId))]))
+    const achievementRows = new Map((await this.achievements.rowsForIssuing(tx, [...new Set(jobs.map(j => j.input.achievementId))]))
       .map(a => [`${a.organization_id}/${a.id}`, a]));
-    const toStore: {job: IssueJob; row: CredentialRow}[] = [];
+    const toStore: {job: IssueJob; row: CredentialRow; credential: AchievementCredential}[] = [];
     for(const job of jobs) {
       try {
         const achievement = achievementRows.get(`${job.org.id}/${job.input.achievementId}`);
@@ -166,15 +166,14 @@ export class CredentialService {
             continue;
           }
         }
-        const row = await this.sign(job, achievement, signers.get(job.org.id)!, dates, now);
-        toStore.push({job, row});
+        toStore.push({job, ...await this.sign(job, achievement, signers.get(job.org.id)!, dates, now)});
       } catch(error) {
         outcomes.set(job, {error});
       }
     }
     await insertCredentials(tx, toStore.map(s => s.row));
-    for(const {job, row} of toStore) {
-      const result: StoredResponse<CredentialView> = {statusCode: 201, body: this.view(row), replayed: false};
+    for(const {job, row, credential} of toStore) {
+      const result: StoredResponse<CredentialView> = {statusCode: 201, body: this.view(row, credential), replayed: false};
       if(job.key !== undefined) await completeIdempotencyKey(tx, job.org.id, job.key, 201, JSON.stringify(result.body));
       outcomes.set(job, {result});
     }
@@ -183,7 +182,8 @@ export class CredentialService {
 
   /** Builds and signs one credential row (CPU only). */
   private async sign(job: IssueJob, achievement: AchievementRow, active: ActiveSigner,
-    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date): Promise<CredentialRow> {
+    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date):
+    Promise<{row: CredentialRow; credential: AchievementCredential}> {
     const {org, input} = job;
     const id = randomId();
     const unsigned = buildAchievementCredential({
@@ -198,11 +198,11 @@ export class CredentialService {
       results: input.results?.map(r => ({type: ['Result'], ...r})),
     });
     const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer);
-    return {
+    return {credential, row: {
       id, organization_id: org.id, achievement_id: achievement.id, recipient_name: input.recipient.name,
       recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
       valid_from: dates.validFrom, valid_until: dates.validUntil, issued_at: now, document: JSON.stringify(credential),
-    };
+    }};
   }
 
   /** One credential of this organization, or 404. */

@@ -63,6 +63,8 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 /** Organization use cases. */
 export class OrganizationService {
   private readonly keyCache = new Map<string, KeyObject>();
+  /** Active key per organization, kept only when this process is the only writer (PGlite). */
+  private readonly activeKeys = new Map<string, SigningKeyRow>();
   private readonly authCache = new TtlCache<string, OrganizationRow>(AUTH_CACHE_MS, 10_000);
   private readonly hostCache = new TtlCache<string, OrganizationRow | null>(AUTH_CACHE_MS, 10_000);
 
@@ -176,6 +178,7 @@ export class OrganizationService {
       const keys = await listSigningKeys(tx, org.id);
       const now = this.ctx.now();
       await retireActiveSigningKey(tx, org.id, now);
+      this.activeKeys.delete(org.id);
       const key = await this.addKey(tx, org, keys.length + 1, now);
       return {did: this.didFor(org, key), verificationMethod: this.vmIdFor(org, key), validFrom: now.toISOString()};
     });
@@ -186,8 +189,12 @@ export class OrganizationService {
    * transaction after a share lock, so a concurrent rotation waits for it.
    */
   async activeSigner(tx: Queryable, org: OrganizationRow): Promise<ActiveSigner> {
-    const key = await lockAndFindActiveKey(tx, org.id);
+    // On PGlite transactions are serialised and rotation goes through this service,
+    // so the remembered active key is exact and no lock is needed.
+    const remembered = this.ctx.db.exclusive ? this.activeKeys.get(org.id) : undefined;
+    const key = remembered ?? await lockAndFindActiveKey(tx, org.id);
     if(!key) throw new Error(`organization ${org.id} has no active key`);
+    if(this.ctx.db.exclusive) this.activeKeys.set(org.id, key);
     let privateKey = this.keyCache.get(key.id);
     if(!privateKey) {
       privateKey = privateKeyFromSeed(this.ctx.box.open(key.encrypted_secret, `signing-key:${key.id}`));
