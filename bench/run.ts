@@ -18,7 +18,7 @@
  */
 import {existsSync, readFileSync} from 'node:fs';
 import os from 'node:os';
-import {randomBytes, sign as edSign} from 'node:crypto';
+import {createHash, randomBytes, sign as edSign} from 'node:crypto';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   // --- setup: one key for both stacks
   const key = benchKey();
   const signer = nodeSigner(key);
-  const canonicalizer = new Canonicalizer(createDocumentLoader());
+  // Configured as the server configures it: node:crypto SHA-256 (packages/server/src/laurel.ts).
+  const canonicalizer = new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()});
   const dbLoader = dbDocumentLoader(key);
   const dbKeyPair = await Ed25519Multikey.generate({seed: key.seed, controller: key.did});
   if(dbKeyPair.id !== key.verificationMethod) throw new Error(`key mismatch: DB ${dbKeyPair.id} vs Laurel ${key.verificationMethod}`);

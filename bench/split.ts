@@ -3,14 +3,12 @@
  * replayed one by one (sequentially, so the two canonicalizations are timed
  * separately; the real code runs them under one Promise.all).
  */
-import {sha256} from '@noble/hashes/sha2.js';
 import jsonld from 'jsonld';
 import canonizeLib from 'rdf-canonize';
 import {type Canonicalizer, type DocumentLoader, EDDSA_RDFC_2022, type Signer, toBase58btc} from '@laurel/core';
 import {CREATED, nextCredential} from './fixtures.js';
 import {fmtMicros, table} from './measure.js';
 
-const utf8 = new TextEncoder();
 const now = () => performance.now();
 
 const PHASES = ['build credential (not part of signing)', 'canonize proof config', 'canonize document',
@@ -44,8 +42,9 @@ export async function printSplit(opts: {issuerDid: string; signer: Signer; canon
     const canonDoc = await canonicalizer.canonize(document);
     lap(2);
     const hashData = new Uint8Array(64);
-    hashData.set(sha256(utf8.encode(canonConfig)), 0);
-    hashData.set(sha256(utf8.encode(canonDoc)), 32);
+    // As core does it: the canonicalizer's SHA-256 (data-integrity.ts).
+    hashData.set(await canonicalizer.sha256(canonConfig), 0);
+    hashData.set(await canonicalizer.sha256(canonDoc), 32);
     lap(3);
     const signature = await signer.sign(hashData);
     lap(4);

@@ -199,6 +199,24 @@ async function canonizeQuads(quads: Quad[]): Promise<string> {
   return (canonizeLib as any).canonize(quads, {algorithm: 'RDFC-1.0', messageDigestAlgorithm: 'SHA-256'});
 }
 
+/** Options of a Canonicalizer. */
+export interface CanonicalizerOptions {
+  /** How many document shapes to remember (default 1024). */
+  maxShapes?: number;
+  /**
+   * SHA-256 over UTF-8 text. Defaults to WebCrypto (browser-safe); a server can
+   * pass a synchronous node:crypto hash, several times faster per call.
+   */
+  sha256?: (text: string) => Uint8Array | Promise<Uint8Array>;
+}
+
+const utf8 = new TextEncoder();
+
+/** SHA-256 with WebCrypto: native in Node and browsers. */
+async function webCryptoSha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', utf8.encode(text)));
+}
+
 /** A cache entry: a template, or "re-key this shape with these leaves verbatim". */
 type Entry = Template | {verbatim: Set<number>};
 
@@ -208,7 +226,14 @@ type Entry = Template | {verbatim: Set<number>};
  */
 export class Canonicalizer {
   private readonly cache = new Map<string, Entry>();
-  constructor(private readonly documentLoader: DocumentLoader, private readonly maxShapes = 1024) {}
+  private readonly maxShapes: number;
+  /** SHA-256 of UTF-8 text, used for proof hashing (VC-DI-EDDSA §3.3.4). */
+  readonly sha256: (text: string) => Uint8Array | Promise<Uint8Array>;
+
+  constructor(private readonly documentLoader: DocumentLoader, options: CanonicalizerOptions = {}) {
+    this.maxShapes = options.maxShapes ?? 1024;
+    this.sha256 = options.sha256 ?? webCryptoSha256;
+  }
 
   /** RDFC-1.0 canonical N-Quads of a JSON-LD document (JSON-LD safe mode). */
   async canonize(doc: unknown, options: {noCache?: boolean} = {}): Promise<string> {

@@ -38,12 +38,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-const utf8 = new TextEncoder();
 
-/** SHA-256 with WebCrypto: native in Node and browsers (several times faster than pure JS here). */
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', utf8.encode(text)));
-}
 
 /** The bytes an eddsa-rdfc-2022 signature covers (VC-DI-EDDSA §3.3.4 Hashing). */
 export async function rdfcHashData(document: Record<string, unknown>, proofConfig: Record<string, unknown>,
@@ -52,7 +47,7 @@ export async function rdfcHashData(document: Record<string, unknown>, proofConfi
     canonicalizer.canonize(proofConfig),
     canonicalizer.canonize(document),
   ]);
-  const [h1, h2] = await Promise.all([sha256(canonConfig), sha256(canonDoc)]);
+  const [h1, h2] = await Promise.all([canonicalizer.sha256(canonConfig), canonicalizer.sha256(canonDoc)]);
   return concat(h1, h2);
 }
 

@@ -31,6 +31,14 @@ describe('1EdTech OB 3.0 eddsa-rdfc-2022 vector', () => {
     expect(proof).toEqual({...vector.proofOptions, proofValue: vector.expectedProofValue});
   });
 
+  it('gives the same proofValue with an injected (node:crypto) SHA-256', async () => {
+    const {createHash} = await import('node:crypto');
+    const nodeHashing = new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()});
+    const signer = seedSigner(vector.verificationMethod, decodeEd25519SecretKey(vector.keyPair.secretKeyMultibase)!);
+    const proof = await createEddsaRdfcProof(vector.unsignedCredential, signer, {created: vector.proofOptions.created}, nodeHashing);
+    expect(proof.proofValue).toBe(vector.expectedProofValue);
+  });
+
   it('verifies, and fails for a one-character change', async () => {
     const publicKey = decodeEd25519PublicKey(vector.keyPair.publicKeyMultibase)!;
     const proof = {...vector.proofOptions, proofValue: vector.expectedProofValue};

@@ -1,4 +1,5 @@
 /** Composition root: builds Laurel's services and HTTP app over one database. */
+import {createHash} from 'node:crypto';
 import {Canonicalizer, createDocumentLoader} from '@laurel/core';
 import type {FastifyInstance} from 'fastify';
 import {createSecretBox} from './crypto/master-key.js';
@@ -41,7 +42,7 @@ export function createServices(options: LaurelOptions): Services {
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
     // One canonicalizer for the process: contexts and credential shapes are processed once.
-    canonicalizer: new Canonicalizer(createDocumentLoader()),
+    canonicalizer: new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()}),
   };
   const organizations = new OrganizationService(ctx);
   const achievements = new AchievementService(ctx, organizations);
