@@ -6,9 +6,12 @@ export function randomId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** A new API key: `lrl_<8-char prefix>_<256-bit secret>`; only its hash is stored. */
+/**
+ * A new API key: `lrl_<12 hex prefix>_<256-bit secret, base64url>`; only its hash is
+ * stored. The prefix is hex (no `_`), so the key splits unambiguously.
+ */
 export function generateApiKey(): {key: string; prefix: string; hash: Buffer} {
-  const prefix = randomBytes(6).toString('base64url');
+  const prefix = randomBytes(6).toString('hex');
   const key = `lrl_${prefix}_${randomBytes(32).toString('base64url')}`;
   return {key, prefix, hash: hashApiKey(key)};
 }
