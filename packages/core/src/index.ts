@@ -8,6 +8,7 @@ export * from './json.js';
 export * from './model.js';
 export * from './multikey.js';
 export * from './parse.js';
+export * from './proof-suite.js';
 export * from './schema.js';
 export * from './signer.js';
 export * from './sign.js';

@@ -5,10 +5,13 @@
  */
 import type {Canonicalizer} from './canonize.js';
 import {isAllowedContext, VC_V1_CONTEXT} from './contexts/index.js';
-import {type DataIntegrityProof, EDDSA_RDFC_2022, isDateTimeStamp, verifyEddsaRdfcProof} from './data-integrity.js';
+import type {DataIntegrityProof, ProofOutcome} from './data-integrity.js';
 import {type ControllerResolver, findVerificationMethod, isAuthorizedFor, type VerificationMethod} from './did.js';
-import {decodeEd25519PublicKey} from './multikey.js';
 import {parseCredential} from './parse.js';
+import {eddsaRdfc2022, type ProofSuite, type PublicKey, publicKeyOf} from './proof-suite.js';
+
+/** The suites used when the caller passes none. */
+const DEFAULT_SUITES: readonly ProofSuite[] = [eddsaRdfc2022];
 import {validateAchievementCredentialSchema} from './schema.js';
 
 /** What a check concluded. */
@@ -51,6 +54,8 @@ export interface VerifyPorts {
   resolveController: ControllerResolver;
   /** The clock: the validity window is checked against it. */
   now: () => Date;
+  /** The proof suites to accept; default: eddsa-rdfc-2022 only. */
+  suites?: readonly ProofSuite[];
   /** Status hook (revocation / suspension); the lifecycle work fills it. */
   checkStatus?: (credential: Record<string, unknown>) => Promise<Omit<Check, 'check'>>;
 }
@@ -103,7 +108,7 @@ function checkSchema(c: Record<string, unknown>): Check {
 
 interface KeyLookup {
   vm?: VerificationMethod;
-  publicKey?: Uint8Array;
+  publicKey?: PublicKey;
   issuerCheck: Check;
 }
 
@@ -127,8 +132,8 @@ async function lookUpKey(c: Record<string, unknown>, proof: DataIntegrityProof, 
   const doc = resolution.document;
   const vm = isObject(doc) ? findVerificationMethod(doc, vmId) : null;
   if(!vm) return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not published by ${controllerId}.`)};
-  const publicKey = vm.type === 'Multikey' && typeof vm.publicKeyMultibase === 'string' ? decodeEd25519PublicKey(vm.publicKeyMultibase) : null;
-  if(!publicKey) return {vm, issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not an Ed25519 Multikey.`)};
+  const publicKey = publicKeyOf(vm);
+  if(!publicKey) return {vm, issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not an Ed25519 or P-256 key Laurel can read.`)};
   // The issuer must be the key's controller (VC-DI §4.2 step: controller of the
   // verification method), and the document must be the issuer's own.
   if(doc.id !== controllerId || vm.controller !== issuerId || doc.id !== issuerId) {
@@ -159,7 +164,8 @@ async function checkProofAndIssuer(c: Record<string, unknown>, ports: VerifyPort
   for(const candidate of proofs) {
     if(!isObject(candidate)) return [fail('proof', 'MALFORMED_PROOF_ERROR', 'A proof is not an object.'), skip('issuer', 'The proof is malformed.')];
     const proof = candidate as DataIntegrityProof;
-    if(proof.type !== 'DataIntegrityProof' || proof.cryptosuite !== EDDSA_RDFC_2022) {
+    const suite = (ports.suites ?? DEFAULT_SUITES).find(x => x.matches(proof));
+    if(!suite) {
       return [fail('proof', 'MALFORMED_PROOF_ERROR', `Unsupported proof: ${String(proof.type)} / ${String(proof.cryptosuite)}.`), skip('issuer', 'The proof is not one Laurel can check.')];
     }
     if(proof.proofPurpose !== 'assertionMethod') {
@@ -168,7 +174,13 @@ async function checkProofAndIssuer(c: Record<string, unknown>, ports: VerifyPort
     const lookup = await lookUpKey(c, proof, ports.resolveController);
     issuerCheck = lookup.issuerCheck;
     if(!lookup.publicKey) return [skip('proof', 'The signing key could not be found, so the signature was not checked.'), lookup.issuerCheck];
-    const outcome = await verifyEddsaRdfcProof(c, proof, lookup.publicKey, ports.canonicalizer);
+    let outcome: ProofOutcome;
+    try {
+      outcome = await suite.verify(c, proof, lookup.publicKey, ports.canonicalizer);
+    } catch(error) {
+      // A suite must not throw; if one does, the proof is not accepted.
+      outcome = {verified: false, code: 'PROOF_VERIFICATION_ERROR', message: `The proof could not be checked: ${(error as Error)?.message}`};
+    }
     if(!outcome.verified) return [fail('proof', outcome.code, outcome.message), issuerCheck];
     if(issuerCheck.status !== 'passed') return [pass('proof', 'PROOF_VALID', 'The signature matches: the credential has not been altered since it was signed.'), issuerCheck];
   }
