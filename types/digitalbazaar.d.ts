@@ -24,3 +24,40 @@ declare module '@digitalbazaar/ed25519-multikey' {
   export function generate(options?: {id?: string; controller?: string; seed?: Uint8Array}): Promise<Ed25519KeyPair>;
   export function from(key: Record<string, unknown>): Promise<Ed25519KeyPair>;
 }
+// Reference cryptosuites used by packages/core/test/suites.test.ts.
+declare module '@digitalbazaar/eddsa-jcs-2022-cryptosuite' {
+  export function createSignCryptosuite(): {name: string; [k: string]: unknown};
+  export function createVerifyCryptosuite(): {name: string; [k: string]: unknown};
+}
+declare module '@digitalbazaar/ecdsa-jcs-2019-cryptosuite' {
+  export function createSignCryptosuite(): {name: string; [k: string]: unknown};
+  export function createVerifyCryptosuite(): {name: string; [k: string]: unknown};
+}
+declare module '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite' {
+  export const cryptosuite: {name: string; requiredAlgorithm: string[] | string; [k: string]: unknown};
+}
+declare module '@digitalbazaar/ecdsa-multikey' {
+  export interface EcdsaKeyPair {
+    id?: string;
+    controller?: string;
+    publicKeyMultibase: string;
+    signer(): {id: string; algorithm: string; sign(options: {data: Uint8Array}): Promise<Uint8Array>};
+    export(options: {publicKey?: boolean; secretKey?: boolean; includeContext?: boolean}): Promise<Record<string, unknown>>;
+  }
+  export function generate(options: {id?: string; controller?: string; curve: 'P-256' | 'P-384' | 'P-521'}): Promise<EcdsaKeyPair>;
+  export function from(key: Record<string, unknown>): Promise<EcdsaKeyPair>;
+}
+declare module '@digitalbazaar/ed25519-verification-key-2020' {
+  export class Ed25519VerificationKey2020 {
+    id?: string;
+    controller?: string;
+    publicKeyMultibase: string;
+    static generate(options?: {id?: string; controller?: string; seed?: Uint8Array}): Promise<Ed25519VerificationKey2020>;
+    static from(options: Record<string, unknown>): Promise<Ed25519VerificationKey2020>;
+  }
+}
+declare module '@digitalbazaar/ed25519-signature-2020' {
+  export class Ed25519Signature2020 {
+    constructor(options: {key?: unknown; signer?: unknown; date?: string | Date});
+  }
+}

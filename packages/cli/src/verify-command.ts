@@ -1,6 +1,7 @@
 /** `laurel verify`: load a credential from a file or URL, verify it, print the checks. */
 import {readFile, stat} from 'node:fs/promises';
-import {Canonicalizer, type CheckStatus, createDocumentLoader, parseJsonStrict, type VerificationResult, verifyCredential} from '@laurel/core';
+import {ALL_SUITES, Canonicalizer, type CheckStatus, createDocumentLoader, parseJsonStrict, type VerificationResult, verifyCredential,
+  verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
 import {createControllerResolver, fetchText, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
 
@@ -21,9 +22,12 @@ export interface Output {
 }
 
 /** Content that could not be turned into a value to verify (exit 1, not a usage error). */
-type Loaded = {ok: true; value: unknown} | {ok: false; message: string};
+type Loaded = {ok: true; value: unknown} | {ok: true; jwt: string} | {ok: false; message: string};
 
-const CREDENTIAL_ACCEPT = 'application/ld+json, application/json';
+/** A compact JWS (VC-JOSE `application/vc+jwt`): three base64url parts. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt';
 
 /** Runs `laurel verify` and returns the exit code. Throws UsageError for a bad source argument. */
 export async function runVerify(options: VerifyOptions, output: Output): Promise<number> {
@@ -33,11 +37,13 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
     return EXIT.notVerified;
   }
   // Bundled contexts only: the strict loader refuses every other URL, nothing is fetched.
-  const result = await verifyCredential(loaded.value, {
+  const ports = {
     canonicalizer: new Canonicalizer(createDocumentLoader()),
     resolveController: createControllerResolver({allowHttp: options.allowHttp}),
     now: () => options.now,
-  });
+    suites: ALL_SUITES,
+  };
+  const result = 'jwt' in loaded ? await verifyVcJwt(loaded.jwt, ports) : await verifyCredential(loaded.value, ports);
   output.out(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result, options.source));
   return result.verified ? EXIT.ok : EXIT.notVerified;
 }
@@ -62,6 +68,7 @@ async function loadCredential(source: string, allowHttp: boolean): Promise<Loade
     if(!read.ok) return read;
     text = read.text;
   }
+  if(COMPACT_JWS.test(text.trim())) return {ok: true, jwt: text.trim()};
   const parsed = parseJsonStrict(text);
   if(!parsed.ok) return {ok: false, message: `${parsed.problem.code}: ${parsed.problem.message}`};
   return {ok: true, value: parsed.value};

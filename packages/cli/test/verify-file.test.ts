@@ -25,7 +25,7 @@ describe.concurrent('laurel verify <file>', () => {
     expect(run.code).toBe(0);
     const [header, ...lines] = run.stdout.trimEnd().split('\n');
     expect(header).toBe(`VERIFIED: ${valid}`);
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(8);
     expect(run.stdout).toMatch(/✓ PROOF_VALID /);
     expect(run.stdout).toMatch(/✓ ISSUER_VALID /);
     expect(run.stdout).toMatch(/- STATUS_NONE /);

@@ -3,7 +3,7 @@
  * did:key is derived from the key alone; did:web is resolved by the caller's port.
  */
 import {DATA_INTEGRITY_V2_CONTEXT, DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT} from './contexts/index.js';
-import {decodeEd25519PublicKey, encodeEd25519PublicKey} from './multikey.js';
+import {decodeEd25519PublicKey, decodeP256PublicKey, encodeEd25519PublicKey} from './multikey.js';
 
 /**
  * A Multikey verification method. `validFrom`/`validUntil` are Laurel's key
@@ -43,10 +43,13 @@ export function didKeyFromPublicKey(publicKey: Uint8Array): string {
   return `did:key:${encodeEd25519PublicKey(publicKey)}`;
 }
 
-/** The did:key document (did:key spec §3.1.2, Multikey form), or null if the DID is not an Ed25519 did:key. */
+/**
+ * The did:key document (did:key spec §3.1.2, Multikey form), or null if the DID
+ * is not an Ed25519 (`z6Mk…`) or P-256 (`zDn…`) did:key.
+ */
 export function didKeyDocument(did: string): ControllerDocument | null {
-  const m = /^did:key:(z6Mk[1-9A-HJ-NP-Za-km-z]+)$/.exec(did);
-  if(!m || !decodeEd25519PublicKey(m[1])) return null;
+  const m = /^did:key:(z6Mk[1-9A-HJ-NP-Za-km-z]+|zDn[1-9A-HJ-NP-Za-km-z]+)$/.exec(did);
+  if(!m || !(m[1].startsWith('z6Mk') ? decodeEd25519PublicKey(m[1]) : decodeP256PublicKey(m[1]))) return null;
   const vm: VerificationMethod = {id: `${did}#${m[1]}`, type: 'Multikey', controller: did, publicKeyMultibase: m[1]};
   return {
     '@context': [DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT],
@@ -119,7 +122,7 @@ export function buildDidDocument(did: string, keys: PublishedKey[], extra: Recor
 /** A resolver for did:key only (pure); wrap it to add did:web or local documents. */
 export const resolveDidKey: ControllerResolver = async id => {
   const document = didKeyDocument(id);
-  return document ? {ok: true, document} : {ok: false, message: `${id} is not an Ed25519 did:key`};
+  return document ? {ok: true, document} : {ok: false, message: `${id} is not an Ed25519 or P-256 did:key`};
 };
 
 /** Finds a verification method in a controller document by absolute or relative id. */

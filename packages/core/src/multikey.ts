@@ -6,6 +6,8 @@ import {base58, base64url} from '@scure/base';
 
 const ED25519_PUB = [0xed, 0x01];
 const ED25519_SECRET = [0x80, 0x26];
+/** p256-pub multicodec 0x1200 as a varint (Controlled Identifiers §2.2.2). */
+const P256_PUB = [0x80, 0x24];
 
 /** Encodes bytes as multibase base58btc (leading 'z'). */
 export function toBase58btc(bytes: Uint8Array): string {
@@ -69,4 +71,16 @@ export function decodeEd25519SecretKey(multibase: string): Uint8Array | null {
   if(!bytes || (bytes.length !== 34 && bytes.length !== 66)) return null;
   if(bytes[0] !== ED25519_SECRET[0] || bytes[1] !== ED25519_SECRET[1]) return null;
   return bytes.slice(2, 34);
+}
+
+/**
+ * SEC1 compressed P-256 point (33 bytes) from a Multikey `publicKeyMultibase`
+ * (`zDn…`), or null. Only the encoding is checked; whether the point lies on the
+ * curve is left to the verifier's key import.
+ */
+export function decodeP256PublicKey(multibase: string): Uint8Array | null {
+  const bytes = fromBase58btc(multibase);
+  if(!bytes || bytes.length !== 35 || bytes[0] !== P256_PUB[0] || bytes[1] !== P256_PUB[1]) return null;
+  if(bytes[2] !== 0x02 && bytes[2] !== 0x03) return null;
+  return bytes.slice(2);
 }

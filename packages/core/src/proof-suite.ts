@@ -6,7 +6,7 @@
 import type {Canonicalizer} from './canonize.js';
 import {type DataIntegrityProof, EDDSA_RDFC_2022, type ProofOutcome, verifyEddsaRdfcProof} from './data-integrity.js';
 import type {VerificationMethod} from './did.js';
-import {decodeEd25519PublicKey, fromBase58btc} from './multikey.js';
+import {decodeEd25519PublicKey, decodeP256PublicKey} from './multikey.js';
 
 /** A public key, decoded from a verification method. */
 export type PublicKey =
@@ -24,9 +24,6 @@ export interface ProofSuite {
   verify(document: Record<string, unknown>, proof: DataIntegrityProof, key: PublicKey, canonicalizer: Canonicalizer): Promise<ProofOutcome>;
 }
 
-/** Multicodec prefixes of Multikey public keys (Controlled Identifiers §2.2.2). */
-const P256_PUB = [0x80, 0x24];
-
 /**
  * Decodes a verification method's public key: Multikey (Ed25519 or P-256) or
  * Ed25519VerificationKey2020 (publicKeyMultibase). Anything else is null.
@@ -38,15 +35,14 @@ export function publicKeyOf(vm: VerificationMethod): PublicKey | null {
     if(ed) return {kind: 'Ed25519', raw: ed};
   }
   if(vm.type === 'Multikey') {
-    const bytes = fromBase58btc(vm.publicKeyMultibase);
-    if(bytes && bytes.length === 35 && bytes[0] === P256_PUB[0] && bytes[1] === P256_PUB[1] && (bytes[2] === 2 || bytes[2] === 3)) {
-      return {kind: 'P-256', compressed: bytes.slice(2)};
-    }
+    const p256 = decodeP256PublicKey(vm.publicKeyMultibase);
+    if(p256) return {kind: 'P-256', compressed: p256};
   }
   return null;
 }
 
-const wrongKey = (suite: string, kind: string): ProofOutcome =>
+/** The outcome when a proof's suite cannot use the key's type. */
+export const wrongKey = (suite: string, kind: string): ProofOutcome =>
   ({verified: false, code: 'PROOF_VERIFICATION_ERROR', message: `A ${suite} proof cannot be made with a ${kind} key.`});
 
 /** eddsa-rdfc-2022 (VC-DI-EDDSA §3.3). */

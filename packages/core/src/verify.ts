@@ -7,6 +7,7 @@ import type {Canonicalizer} from './canonize.js';
 import {isAllowedContext, VC_V1_CONTEXT} from './contexts/index.js';
 import type {DataIntegrityProof, ProofOutcome} from './data-integrity.js';
 import {type ControllerResolver, findVerificationMethod, isAuthorizedFor, type VerificationMethod} from './did.js';
+import {checkIssuerDomain, issuerDomainOf} from './lookalike.js';
 import {parseCredential} from './parse.js';
 import {eddsaRdfc2022, type ProofSuite, type PublicKey, publicKeyOf} from './proof-suite.js';
 
@@ -18,7 +19,7 @@ import {validateAchievementCredentialSchema} from './schema.js';
 export type CheckStatus = 'passed' | 'failed' | 'warning' | 'skipped';
 
 /** The named checks, in the order they are reported. */
-export type CheckName = 'structure' | 'contexts' | 'schema' | 'proof' | 'issuer' | 'validity' | 'status';
+export type CheckName = 'structure' | 'contexts' | 'schema' | 'proof' | 'issuer' | 'domain' | 'validity' | 'status';
 
 /** Every code a check can report. Passing checks report the `*_OK`-style code. */
 export type CheckCode =
@@ -26,8 +27,9 @@ export type CheckCode =
   | 'CONTEXTS_ALLOWED' | 'CONTEXT_NOT_ALLOWED'
   | 'SCHEMA_VALID' | 'SCHEMA_INVALID' | 'SCHEMA_NOT_APPLICABLE'
   | 'PROOF_VALID' | 'PROOF_VERIFICATION_ERROR' | 'MALFORMED_PROOF_ERROR' | 'MISMATCHED_PROOF_PURPOSE_ERROR'
-  | 'PROOF_TRANSFORMATION_ERROR' | 'PROOF_MISSING'
+  | 'PROOF_TRANSFORMATION_ERROR' | 'PROOF_MISSING' | 'JWT_CLAIMS_MISMATCH'
   | 'ISSUER_VALID' | 'ISSUER_UNRESOLVED' | 'KEY_NOT_CONTROLLED_BY_ISSUER' | 'KEY_NOT_VALID_AT_PROOF_TIME'
+  | 'ISSUER_DOMAIN_OK' | 'ISSUER_DOMAIN_LOOKALIKE' | 'ISSUER_DOMAIN_NOT_APPLICABLE'
   | 'VALIDITY_OK' | 'NOT_YET_VALID' | 'EXPIRED' | 'VALIDITY_INVALID'
   | 'STATUS_NONE' | 'STATUS_VALID' | 'STATUS_REVOKED' | 'STATUS_SUSPENDED' | 'STATUS_UNKNOWN'
   | 'CHECK_NOT_RUN';
@@ -106,14 +108,19 @@ function checkSchema(c: Record<string, unknown>): Check {
   return pass('schema', 'SCHEMA_VALID', 'The credential follows the Open Badges 3.0 schema.');
 }
 
-interface KeyLookup {
+/** The verification method a proof names, its decoded key, and the issuer check. */
+export interface KeyLookup {
   vm?: VerificationMethod;
   publicKey?: PublicKey;
   issuerCheck: Check;
 }
 
-/** Resolves the proof's key and decides whether it is the issuer's, valid at proof time. */
-async function lookUpKey(c: Record<string, unknown>, proof: DataIntegrityProof, resolve: ControllerResolver): Promise<KeyLookup> {
+/**
+ * Resolves the proof's key and decides whether it is the issuer's, valid at proof time.
+ * VC-JOSE passes `{verificationMethod: kid, created: iat}`.
+ */
+export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataIntegrityProof, 'verificationMethod' | 'created'>,
+  resolve: ControllerResolver): Promise<KeyLookup> {
   const issuerId = issuerIdOf(c)!;
   const vmId = proof.verificationMethod;
   if(typeof vmId !== 'string' || vmId.length === 0) {
@@ -187,6 +194,20 @@ async function checkProofAndIssuer(c: Record<string, unknown>, ports: VerifyPort
   return [pass('proof', 'PROOF_VALID', 'The signature matches: the credential has not been altered since it was signed.'), issuerCheck!];
 }
 
+/**
+ * The issuer's domain as a person will read it (a did:web host), with a warning
+ * when it mixes scripts or imitates another domain (UTS #39; lookalike.ts).
+ */
+function checkDomain(c: Record<string, unknown>): Check {
+  const id = issuerIdOf(c);
+  const host = id ? issuerDomainOf(id) : null;
+  if(!host) {
+    return {check: 'domain', code: 'ISSUER_DOMAIN_NOT_APPLICABLE', status: 'skipped', message: 'The issuer is not identified by a web domain.'};
+  }
+  const r = checkIssuerDomain(host);
+  return {check: 'domain', code: r.code, status: r.status, message: r.message};
+}
+
 function checkValidity(c: Record<string, unknown>, now: Date): Check {
   const v1 = asArray(c['@context'])[0] === VC_V1_CONTEXT;
   const fromRaw = v1 ? c.issuanceDate : c.validFrom;
@@ -212,14 +233,22 @@ async function checkStatus(c: Record<string, unknown>, ports: VerifyPorts): Prom
 
 /** Verifies a credential. Never throws for an invalid credential: every check is reported. */
 export async function verifyCredential(credential: unknown, ports: VerifyPorts): Promise<VerificationResult> {
+  return runChecks(credential, ports, c => checkProofAndIssuer(c, ports));
+}
+
+/** The `proof` and `issuer` checks of one securing mechanism (embedded Data Integrity proofs, VC-JOSE). */
+export type ProofAndIssuerCheck = (credential: Record<string, unknown>) => Promise<[Check, Check]>;
+
+/** Runs every check on `credential`, with `proofAndIssuer` as the securing mechanism's step. Never throws. */
+export async function runChecks(credential: unknown, ports: VerifyPorts, proofAndIssuer: ProofAndIssuerCheck): Promise<VerificationResult> {
   const checks: Check[] = [];
   const structure = checkStructure(credential);
   checks.push(structure);
   if(structure.status === 'failed' && !isObject(credential)) {
-    for(const name of ['contexts', 'schema', 'proof', 'issuer', 'validity', 'status'] as CheckName[]) {
+    for(const name of ['contexts', 'schema', 'proof', 'issuer', 'domain', 'validity', 'status'] as CheckName[]) {
       checks.push(skip(name, 'The input is not a credential.'));
     }
-    return finish(checks);
+    return toVerificationResult(checks);
   }
   const c = credential as Record<string, unknown>;
   const contexts = checkContexts(c);
@@ -230,14 +259,16 @@ export async function verifyCredential(credential: unknown, ports: VerifyPorts):
     checks.push(skip('proof', 'The signature was not checked because the credential is malformed or uses unknown vocabulary.'));
     checks.push(skip('issuer', 'The issuer was not checked because the signature was not.'));
   } else {
-    checks.push(...await checkProofAndIssuer(c, ports));
+    checks.push(...await proofAndIssuer(c));
   }
+  checks.push(checkDomain(c));
   checks.push(structure.status === 'failed' ? skip('validity', 'Dates cannot be read from a malformed credential.') : checkValidity(c, ports.now()));
   checks.push(await checkStatus(c, ports));
-  return finish(checks);
+  return toVerificationResult(checks);
 }
 
-function finish(checks: Check[]): VerificationResult {
+/** The result for a full check list: verified only when nothing failed and the proof passed. */
+export function toVerificationResult(checks: Check[]): VerificationResult {
   const errors = checks.filter(x => x.status === 'failed');
   const warnings = checks.filter(x => x.status === 'warning');
   const proofPassed = checks.some(x => x.check === 'proof' && x.status === 'passed');

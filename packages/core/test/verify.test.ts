@@ -55,7 +55,7 @@ describe('verifyCredential', () => {
     for(const junk of [null, 42, 'x', [], {}, {'@context': 'x'}, {proof: 1}, {'@context': ['https://evil.example/ctx'], type: ['VerifiableCredential'], issuer: 'x', credentialSubject: {}}]) {
       const r = await verifyCredential(junk, ports(resolveDidKey));
       expect(r.verified).toBe(false);
-      expect(r.checks).toHaveLength(7);
+      expect(r.checks).toHaveLength(8);
     }
   });
 });
@@ -84,5 +84,48 @@ describe('parseCredential', () => {
     const v1 = parseCredential({'@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential'], issuer: 'did:x:y', credentialSubject: {}});
     expect(v1.ok).toBe(false);
     if(!v1.ok) expect(v1.problems.map(p => p.path)).toEqual(['issuanceDate']);
+  });
+});
+
+describe('issuer domain check', () => {
+  const issueAs = async (did: string) => {
+    const key = randomEd25519();
+    const vm = `${did}#key-1`;
+    const unsigned = buildAchievementCredential({
+      id: 'https://laurel.test/c/dom', issuer: {id: did, type: ['Profile'], name: 'Apple Academy'},
+      achievement: {id: 'https://laurel.test/achievements/1', type: ['Achievement'], name: 'A', description: 'D', criteria: {narrative: 'N'}},
+      recipient: {name: 'Ada'}, validFrom: '2025-01-01T00:00:00Z',
+    });
+    const vc = await signCredential(unsigned, seedSigner(vm, key.seed), '2025-01-01T00:00:00Z', canonicalizer);
+    const resolver: ControllerResolver = async id => id === did
+      ? {ok: true, document: {id, verificationMethod: [{id: vm, type: 'Multikey', controller: id, publicKeyMultibase: encodeEd25519PublicKey(key.publicKey)}], assertionMethod: [vm]}}
+      : {ok: false, message: 'unknown'};
+    return verifyCredential(vc, ports(resolver));
+  };
+
+  it('passes a plain domain and names it', async () => {
+    const r = await issueAs('did:web:certs.example.edu');
+    expect(r.verified).toBe(true);
+    expect(r.checks.find(c => c.check === 'domain')).toMatchObject({code: 'ISSUER_DOMAIN_OK', status: 'passed'});
+  });
+
+  it('warns for a look-alike domain without hiding that the credential is otherwise valid', async () => {
+    // xn--80ak6aa92e.com is "аррӏе.com" in Cyrillic.
+    const r = await issueAs('did:web:xn--80ak6aa92e.com');
+    expect(r.verified).toBe(true);
+    expect(r.warnings.map(w => w.code)).toEqual(['ISSUER_DOMAIN_LOOKALIKE']);
+  });
+
+  it('is not applicable to did:key issuers', async () => {
+    const key = randomEd25519();
+    const did = didKeyFromPublicKey(key.publicKey);
+    const unsigned = buildAchievementCredential({
+      id: 'https://laurel.test/c/k', issuer: {id: did, type: ['Profile'], name: 'K'},
+      achievement: {id: 'https://laurel.test/achievements/1', type: ['Achievement'], name: 'A', description: 'D', criteria: {narrative: 'N'}},
+      recipient: {name: 'Ada'}, validFrom: '2025-01-01T00:00:00Z',
+    });
+    const vc = await signCredential(unsigned, seedSigner(`${did}#${encodeEd25519PublicKey(key.publicKey)}`, key.seed), '2025-01-01T00:00:00Z', canonicalizer);
+    const r = await verifyCredential(vc, ports(resolveDidKey));
+    expect(r.checks.find(c => c.check === 'domain')?.code).toBe('ISSUER_DOMAIN_NOT_APPLICABLE');
   });
 });

@@ -21,7 +21,7 @@ export interface LaurelOptions {
   now?: () => Date;
   logger?: boolean | object;
   /** Replaces the https fetch of foreign did:web documents (tests). */
-  fetchJson?: (url: URL) => Promise<string>;
+  fetchJson?: (url: URL, accept?: string) => Promise<string>;
 }
 
 /** All services, for the HTTP layer, the demo seed and tests. */
@@ -46,11 +46,11 @@ export function createServices(options: LaurelOptions): Services {
   };
   const organizations = new OrganizationService(ctx);
   const achievements = new AchievementService(ctx, organizations);
+  const credentials = new CredentialService(ctx, organizations, achievements);
   return {
-    ctx, organizations, achievements,
-    credentials: new CredentialService(ctx, organizations, achievements),
+    ctx, organizations, achievements, credentials,
     callerSigner: new CallerCredentialSigner(ctx, organizations),
-    verification: new VerificationService(ctx, organizations, options.fetchJson),
+    verification: new VerificationService(ctx, organizations, credentials, options.fetchJson),
   };
 }
 

@@ -15,7 +15,7 @@ const DOMAIN = 'certs.example.edu';
 /** The check codes of a fully valid credential without a status entry, in report order. */
 const VALID_CHECKS = [
   ['passed', 'STRUCTURE_VALID'], ['passed', 'CONTEXTS_ALLOWED'], ['passed', 'SCHEMA_VALID'], ['passed', 'PROOF_VALID'],
-  ['passed', 'ISSUER_VALID'], ['passed', 'VALIDITY_OK'], ['skipped', 'STATUS_NONE'],
+  ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['skipped', 'STATUS_NONE'],
 ];
 
 type Response = {statusCode: number; headers: Record<string, unknown>; body: string; json(): any};

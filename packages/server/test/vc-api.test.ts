@@ -74,7 +74,7 @@ describe.each(BACKENDS)('VC-API (%s)', kind => {
     expect(body.code).toBe('NOT_VERIFIED');
     expect(body.verified).toBe(false);
     expect(body.errors.map((e: any) => e.code)).toContain('PROOF_VERIFICATION_ERROR');
-    expect(body.checks).toHaveLength(7);
+    expect(body.checks).toHaveLength(8);
     for(const payload of [{}, {verifiableCredential: 'x'}, {verifiableCredential: [1]}]) {
       const r = await t.app.inject({method: 'POST', url: '/credentials/verify', payload});
       expect(r.statusCode).toBe(400);

@@ -13,6 +13,7 @@ import diV2 from './data-integrity-v2.json' with {type: 'json'};
 import diV1 from './data-integrity-v1.json' with {type: 'json'};
 import multikeyV1 from './multikey-v1.json' with {type: 'json'};
 import didV1 from './did-v1.json' with {type: 'json'};
+import ed25519Suite2020 from './ed25519-2020-v1.json' with {type: 'json'};
 
 export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
 export const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1';
@@ -21,6 +22,8 @@ export const OB_EXTENSIONS_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/ex
 export const DATA_INTEGRITY_V2_CONTEXT = 'https://w3id.org/security/data-integrity/v2';
 export const MULTIKEY_V1_CONTEXT = 'https://w3id.org/security/multikey/v1';
 export const DID_V1_CONTEXT = 'https://www.w3.org/ns/did/v1';
+/** Defines Ed25519Signature2020 and Ed25519VerificationKey2020 (legacy, verify only). */
+export const ED25519_2020_CONTEXT = 'https://w3id.org/security/suites/ed25519-2020/v1';
 
 /** URL → context document, frozen so no caller can alter a bundled context. */
 export const BUNDLED_CONTEXTS: ReadonlyMap<string, unknown> = new Map<string, unknown>([
@@ -36,6 +39,7 @@ export const BUNDLED_CONTEXTS: ReadonlyMap<string, unknown> = new Map<string, un
   ['https://w3id.org/security/data-integrity/v1', diV1],
   [MULTIKEY_V1_CONTEXT, multikeyV1],
   [DID_V1_CONTEXT, didV1],
+  [ED25519_2020_CONTEXT, ed25519Suite2020],
 ].map(([url, doc]) => [url as string, deepFreeze(doc)]));
 
 function deepFreeze<T>(value: T): T {

@@ -122,3 +122,10 @@ export const VcApiVerify = z.object({
 
 /** Idempotency-Key header value. */
 export const IdempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** POST /api/v1/verify: exactly one of a credential, a JWT (vc+jwt) or a URL. */
+export const VerifyRequest = z.union([
+  z.strictObject({credential: z.record(z.string(), z.unknown())}),
+  z.strictObject({jwt: z.string().min(1).max(1024 * 1024)}),
+  z.strictObject({url: z.string().min(1).max(2048)}),
+], {error: 'send exactly one of {"credential": {…}}, {"jwt": "…"} or {"url": "https://…"}'});

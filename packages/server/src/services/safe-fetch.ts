@@ -36,14 +36,14 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
 };
 
 /** GETs a JSON document from a public https URL; rejects with a readable reason. */
-export function fetchPublicJson(url: URL): Promise<string> {
+export function fetchPublicJson(url: URL, accept = 'application/did+json, application/json'): Promise<string> {
   return new Promise((resolve, reject) => {
     if(url.protocol !== 'https:') return reject(new Error('only https URLs are fetched'));
     if(isIP(url.hostname.replace(/^\[|\]$/g, '')) && isNonPublicAddress(url.hostname.replace(/^\[|\]$/g, ''))) {
       return reject(new Error('non-public address refused'));
     }
     const req = request(url, {method: 'GET', lookup: publicOnlyLookup, timeout: TIMEOUT_MS,
-      headers: {accept: 'application/did+json, application/json'}}, res => {
+      headers: {accept}}, res => {
       if(res.statusCode !== 200) {
         res.resume();
         return reject(new Error(`HTTP ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`));

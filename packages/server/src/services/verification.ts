@@ -3,9 +3,10 @@
  * this instance's own DIDs from the database and fetch other issuers' did:web
  * documents only under safe-fetch's rules.
  */
-import {type ControllerResolver, didKeyDocument, didWebDocumentUrl, parseJsonStrict, verifyCredential,
+import {ALL_SUITES, type ControllerResolver, didKeyDocument, didWebDocumentUrl, parseJsonStrict, verifyCredential, verifyVcJwt,
   type VerificationResult} from '@laurel/core';
 import type {ServiceContext} from './context.js';
+import type {CredentialService} from './credentials.js';
 import type {OrganizationService} from './organizations.js';
 import {fetchPublicJson} from './safe-fetch.js';
 
@@ -14,7 +15,8 @@ export class VerificationService {
   readonly resolveController: ControllerResolver;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
-    fetchJson: (url: URL) => Promise<string> = fetchPublicJson) {
+    private readonly credentials: CredentialService,
+    private readonly fetchJson: (url: URL, accept?: string) => Promise<string> = fetchPublicJson) {
     this.resolveController = async id => {
       if(id.startsWith('did:key:')) {
         const document = didKeyDocument(id);
@@ -39,12 +41,52 @@ export class VerificationService {
     };
   }
 
+  /**
+   * Verifies the credential at a URL. A URL on this instance's origin or on an
+   * organization's domain is read from the database, never fetched; any other is
+   * fetched over https from a public address only (safe-fetch), with caps.
+   */
+  async verifyUrl(text: string): Promise<VerificationResult & {input: {kind: 'url'; url: string; error?: string}}> {
+    const failed = async (error: string) => ({...await this.verify(undefined), input: {kind: 'url' as const, url: text, error}});
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return failed('This is not a URL.');
+    }
+    const host = url.host.toLowerCase();
+    const own = new URL(this.ctx.publicUrl);
+    const local = host === own.host.toLowerCase() ? null : await this.orgs.findByHost(url.hostname.toLowerCase());
+    if(host === own.host.toLowerCase() || local) {
+      const m = /^\/c\/([A-Za-z0-9_-]{1,64})(?:\.json)?\/?$/.exec(url.pathname);
+      const row = m ? await this.credentials.findPublic(m[1], local) : null;
+      if(!row) return failed('No credential of this Laurel instance is published at this URL.');
+      return {...await this.verify(JSON.parse(row.document)), input: {kind: 'url', url: text}};
+    }
+    if(url.protocol !== 'https:') return failed('Only https URLs are fetched.');
+    let body: string;
+    try {
+      body = await this.fetchJson(url, 'application/ld+json, application/json');
+    } catch(error) {
+      return failed(`The credential could not be fetched: ${(error as Error).message}`);
+    }
+    const parsed = parseJsonStrict(body);
+    if(!parsed.ok) return failed(`The URL did not return a credential: ${parsed.problem.message}`);
+    return {...await this.verify(parsed.value), input: {kind: 'url', url: text}};
+  }
+
+  /** Verifies a VC-JOSE `application/vc+jwt` token. Never throws for an invalid token. */
+  async verifyJwt(jwt: string): Promise<VerificationResult & {input: {kind: 'jwt'}}> {
+    return {...await verifyVcJwt(jwt, this.ports()), input: {kind: 'jwt'}};
+  }
+
+  private ports() {
+    // Every suite Laurel can check: its own (eddsa-rdfc-2022, eddsa-jcs-2022) and other issuers' (ECDSA, Ed25519Signature2020).
+    return {canonicalizer: this.ctx.canonicalizer, resolveController: this.resolveController, now: this.ctx.now, suites: ALL_SUITES};
+  }
+
   /** Verifies a credential. Never throws for an invalid credential. */
   verify(credential: unknown): Promise<VerificationResult> {
-    return verifyCredential(credential, {
-      canonicalizer: this.ctx.canonicalizer,
-      resolveController: this.resolveController,
-      now: this.ctx.now,
-    });
+    return verifyCredential(credential, this.ports());
   }
 }

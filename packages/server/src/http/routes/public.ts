@@ -8,6 +8,7 @@ import {notFound} from '../../errors.js';
 import type {Services} from '../../laurel.js';
 import {renderCredentialPage} from '../../pages/credential-page.js';
 import {html, layout} from '../../pages/html.js';
+import {qrPng, qrSvg} from '../../services/qr.js';
 import {problem, sendProblem} from '../problem.js';
 
 /** Whether the client prefers JSON over HTML (Accept with q-values). */
@@ -64,6 +65,22 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     const result = await s.verification.verify(credential);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache')
       .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`));
+  });
+
+  // QR codes pointing to the credential's verification URL (its id).
+  app.get('/c/:id/qr.svg', async (request: FastifyRequest<{Params: {id: string}}>, reply) => {
+    const row = await s.credentials.findPublic(request.params.id, request.hostOrg);
+    if(!row) throw notFound('CREDENTIAL_NOT_FOUND', 'This credential');
+    const url = (JSON.parse(row.document) as {id: string}).id;
+    return reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=86400').send(await qrSvg(url));
+  });
+
+  app.get('/c/:id/qr.png', async (request: FastifyRequest<{Params: {id: string}; Querystring: {size?: string}}>, reply) => {
+    const row = await s.credentials.findPublic(request.params.id, request.hostOrg);
+    if(!row) throw notFound('CREDENTIAL_NOT_FOUND', 'This credential');
+    const size = Math.min(2048, Math.max(64, Number(request.query.size) || 512));
+    const url = (JSON.parse(row.document) as {id: string}).id;
+    return reply.type('image/png').header('cache-control', 'public, max-age=86400').send(await qrPng(url, size));
   });
 
   // did:web:<host>:issuers:<slug> → /issuers/<slug>/did.json (did:web §3.2).

@@ -3,7 +3,7 @@ import type {FastifyInstance, FastifyRequest} from 'fastify';
 import {ZodError} from 'zod';
 import type {Services} from '../../laurel.js';
 import {problem, sendProblem, zodProblems} from '../problem.js';
-import {VcApiIssue, VcApiVerify} from '../schemas.js';
+import {VcApiIssue, VcApiVerify, VerifyRequest} from '../schemas.js';
 
 /** Registers the VC-API routes. */
 export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {authenticate: (r: FastifyRequest) => Promise<void>}): void {
@@ -11,6 +11,19 @@ export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {au
     const {credential} = VcApiIssue.parse(request.body);
     const verifiableCredential = await s.callerSigner.sign(request.org, credential);
     return reply.code(201).send({verifiableCredential});
+  });
+
+  // Laurel's own verify endpoint: public, and 200 with the result for any well-formed request.
+  app.post('/api/v1/verify', async (request, reply) => {
+    const parsed = VerifyRequest.safeParse(request.body);
+    if(!parsed.success) {
+      return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Send exactly one of {"credential": {…}}, {"jwt": "…"} or {"url": "https://…"}.',
+        {instance: request.url, errors: zodProblems(parsed.error as ZodError)}));
+    }
+    const body = parsed.data;
+    if('url' in body) return s.verification.verifyUrl(body.url);
+    if('jwt' in body) return s.verification.verifyJwt(body.jwt);
+    return {...await s.verification.verify(body.credential), input: {kind: 'credential'}};
   });
 
   // 200 when verified; 422 problem+json carrying the same result when not; 400 when malformed (DESIGN.md §3).
