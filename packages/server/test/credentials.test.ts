@@ -179,6 +179,23 @@ describe.each(BACKENDS)('issuing credentials (%s)', kind => {
     expect(stored.map((c: any) => c.recipient.name).sort()).toEqual(Array.from({length: 10}, (_, i) => `Batch ${i}`).sort());
   });
 
+  it('signs with eddsa-jcs-2022 when the achievement or the request asks for it', async () => {
+    const jcs = (await api(t.app, key).post('/api/v1/achievements', {...ACHIEVEMENT, name: 'JCS', cryptosuite: 'eddsa-jcs-2022'})).json();
+    expect(jcs.cryptosuite).toBe('eddsa-jcs-2022');
+    const a = (await api(t.app, key).post('/api/v1/credentials', {achievementId: jcs.id, recipient: {name: 'Jay'}})).json();
+    expect(a.credential.proof.cryptosuite).toBe('eddsa-jcs-2022');
+    const b = (await api(t.app, key).post('/api/v1/credentials', {achievementId: jcs.id, recipient: {name: 'Ray'},
+      options: {cryptosuite: 'eddsa-rdfc-2022'}})).json();
+    expect(b.credential.proof.cryptosuite).toBe('eddsa-rdfc-2022');
+    const c = (await api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Kay'}, options: {cryptosuite: 'eddsa-jcs-2022'}})).json();
+    expect(c.credential.proof.cryptosuite).toBe('eddsa-jcs-2022');
+    for(const x of [a, b, c]) expect((await t.services.verification.verify(x.credential)).verified).toBe(true);
+    const tampered = {...a.credential, name: 'Other'};
+    expect((await t.services.verification.verify(tampered)).errors.map(e => e.code)).toContain('PROOF_VERIFICATION_ERROR');
+    const bad = await api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'X'}, options: {cryptosuite: 'ecdsa-rdfc-2019'}});
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('keeps old credentials verifying after key rotation', async () => {
     const before = (await api(t.app, key).post('/api/v1/credentials', {achievementId, recipient: {name: 'Before Rotation'}})).json();
     t.clock.now = new Date(t.clock.now.getTime() + 60_000);

@@ -40,6 +40,33 @@ describe.each(BACKENDS)('VC-API (%s)', kind => {
     expect(key.did).toMatch(/^did:key:z6Mk/);
   });
 
+  it('signs with eddsa-jcs-2022 when options.cryptosuite asks, and signs VC 1.1 credentials as the W3C suites send them', async () => {
+    const jcs = await api(t.app, web.apiKey).post('/credentials/issue', {credential: unsigned({id: web.did, type: ['Profile'], name: 'X'}),
+      options: {cryptosuite: 'eddsa-jcs-2022', credentialId: 'ignored'}});
+    expect(jcs.statusCode).toBe(201);
+    expect(jcs.json().verifiableCredential.proof.cryptosuite).toBe('eddsa-jcs-2022');
+    expect((await t.app.inject({method: 'POST', url: '/credentials/verify', payload: {verifiableCredential: jcs.json().verifiableCredential}})).statusCode).toBe(200);
+    const v1 = {
+      '@context': ['https://www.w3.org/2018/credentials/v1'],
+      id: 'urn:uuid:5f1a1b1e-0000-4000-8000-000000000001',
+      type: ['VerifiableCredential'],
+      issuer: web.did,
+      issuanceDate: '2026-01-01T00:00:00Z',
+      credentialSubject: {id: 'did:example:subject'},
+    };
+    for(const cryptosuite of ['eddsa-rdfc-2022', 'eddsa-jcs-2022']) {
+      const res = await api(t.app, web.apiKey).post('/credentials/issue', {credential: v1, options: {cryptosuite}});
+      expect(res.statusCode, res.body).toBe(201);
+      const vc = res.json().verifiableCredential;
+      expect(vc.proof.cryptosuite).toBe(cryptosuite);
+      expect(vc.issuanceDate).toBe('2026-01-01T00:00:00Z');
+      const verify = await t.app.inject({method: 'POST', url: '/credentials/verify', payload: {verifiableCredential: vc}});
+      expect(verify.statusCode, verify.body).toBe(200);
+    }
+    const noDate = await api(t.app, web.apiKey).post('/credentials/issue', {credential: {...v1, issuanceDate: undefined}});
+    expect(noDate.statusCode).toBe(422);
+  });
+
   it('accepts the issuer as a plain DID string', async () => {
     const res = await api(t.app, web.apiKey).post('/credentials/issue', {credential: {...unsigned(web.did), type: ['VerifiableCredential']}});
     expect(res.statusCode).toBe(201);

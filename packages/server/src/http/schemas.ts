@@ -29,6 +29,9 @@ export const CreateOrganization = z.strictObject({
   logo: httpUrl.optional(),
 });
 
+/** The cryptosuites Laurel signs with. */
+const Cryptosuite = z.enum(['eddsa-rdfc-2022', 'eddsa-jcs-2022']);
+
 const achievementType = z.union([z.enum(ACHIEVEMENT_TYPES), z.string().regex(/^ext:[A-Za-z0-9._-]+$/)],
   {error: `must be one of ${ACHIEVEMENT_TYPES.join(', ')}, or ext:<Name>`});
 
@@ -50,6 +53,8 @@ export const AchievementBody = z.strictObject({
     .refine(c => c.narrative !== undefined || c.url !== undefined, 'criteria needs a narrative, a url, or both'),
   image: z.strictObject({url: httpUrl, caption: text(500).optional()}).optional(),
   achievementType: achievementType.optional(),
+  /** The proof's cryptosuite for credentials of this achievement (default eddsa-rdfc-2022). */
+  cryptosuite: Cryptosuite.optional(),
   alignment: z.array(Alignment).max(100).optional(),
   tags: z.array(text(100)).max(50).optional(),
   creditsAvailable: z.number().finite().min(0).max(100000).optional(),
@@ -86,6 +91,7 @@ export const IssueCredential = z.strictObject({
   validUntil: dateTime.optional(),
   evidence: z.array(Evidence).max(50).optional(),
   results: z.array(Result).max(50).optional(),
+  options: z.strictObject({cryptosuite: Cryptosuite.optional()}).optional(),
 });
 
 /** Pagination shared by list endpoints. */
@@ -108,10 +114,10 @@ export const ListAchievementsQuery = z.strictObject({
   ...Page,
 });
 
-/** POST /credentials/issue (VC-API). */
+/** POST /credentials/issue (VC-API). Unknown options are ignored, as the W3C suites send some. */
 export const VcApiIssue = z.object({
   credential: z.record(z.string(), z.unknown()),
-  options: z.record(z.string(), z.unknown()).optional(),
+  options: z.looseObject({cryptosuite: Cryptosuite.optional()}).optional(),
 });
 
 /** POST /credentials/verify (VC-API). */

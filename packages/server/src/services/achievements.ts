@@ -28,6 +28,8 @@ export interface AchievementInput {
   specialization?: string;
   /** Validity period in months; sets validUntil on issue. */
   validityMonths?: number;
+  /** The proof's cryptosuite for this achievement's credentials (default eddsa-rdfc-2022). */
+  cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022';
 }
 
 /** The API view of an achievement. */

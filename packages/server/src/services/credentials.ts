@@ -1,7 +1,7 @@
 /** Issuing and reading credentials (DESIGN.md §3, data flow of one issuance). */
 import {randomBytes} from 'node:crypto';
-import {type AchievementCredential, buildAchievementCredential, isAllowedContext, parseCredential, signCredential,
-  VC_V2_CONTEXT} from '@laurel/core';
+import {type AchievementCredential, buildAchievementCredential, DATA_INTEGRITY_V2_CONTEXT, isAllowedContext, parseCredential,
+  signCredential} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
 import {claimIdempotencyKey, completeIdempotencyKey, findCredential, insertCredentials, listCredentials} from '../db/credentials-repo.js';
@@ -22,6 +22,8 @@ export interface IssueCredentialInput {
   validUntil?: string;
   evidence?: Record<string, unknown>[];
   results?: Record<string, unknown>[];
+  /** Per-request choice; overrides the achievement's. */
+  options?: {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'};
 }
 
 /** The API view of an issued credential: the signed document plus metadata. */
@@ -197,7 +199,8 @@ export class CredentialService {
       evidence: input.evidence,
       results: input.results?.map(r => ({type: ['Result'], ...r})),
     });
-    const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer);
+    const cryptosuite = input.options?.cryptosuite ?? (achievement.data as {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'}).cryptosuite;
+    const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer, {cryptosuite});
     return {credential, row: {
       id, organization_id: org.id, achievement_id: achievement.id, recipient_name: input.recipient.name,
       recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
@@ -233,12 +236,13 @@ export class CallerCredentialSigner {
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
 
   /** Signs `credential` with the organization's active key after checking the issuer is the organization. */
-  async sign(org: OrganizationRow, credential: Record<string, unknown>): Promise<Record<string, unknown>> {
-    // VC-API issues VC 2.0 credentials: the parser checks the envelope, then Laurel's own rules.
+  async sign(org: OrganizationRow, credential: Record<string, unknown>,
+    options: {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'} = {}): Promise<Record<string, unknown>> {
+    // VC-API signs VC 2.0 and, as the W3C Data Integrity suites send them, VC 1.1 credentials:
+    // the parser checks the envelope, then Laurel's own rules.
     const parsed = parseCredential(credential);
     const problems = parsed.ok ? [] : parsed.problems.map(p => ({path: p.path, message: p.message}));
     if(parsed.ok) {
-      if(parsed.credential.version !== '2.0') problems.push({path: '@context', message: `the first @context must be ${VC_V2_CONTEXT}`});
       for(const c of credential['@context'] as unknown[]) {
         if(typeof c !== 'string' || !isAllowedContext(c)) problems.push({path: '@context', message: `context ${typeof c === 'string' ? c : '(inline)'} is not on the allow-list`});
       }
@@ -253,13 +257,18 @@ export class CallerCredentialSigner {
     if(!dids.includes(issuerId)) {
       throw new DomainError('ISSUER_NOT_OWNED', 403, `The issuer ${issuerId} is not a DID of your organization (${dids[dids.length - 1]}).`);
     }
+    // The VC 1.1 context does not define Data Integrity terms: add the Data Integrity
+    // context, as the reference implementation does (VC-DI §2.1 "add the context").
+    const contexts = credential['@context'] as string[];
+    const document = parsed.credential.version === '1.1' && !contexts.includes(DATA_INTEGRITY_V2_CONTEXT)
+      ? {...credential, '@context': [...contexts, DATA_INTEGRITY_V2_CONTEXT]} : credential;
     return this.ctx.db.transaction(async tx => {
       const {signer, did} = await this.orgs.activeSigner(tx, org);
       if(did !== issuerId) {
         throw new DomainError('ISSUER_NOT_OWNED', 403, `The issuer ${issuerId} is a retired key of your organization; issue as ${did}.`);
       }
       try {
-        return await signCredential(credential, signer, this.ctx.now().toISOString(), this.ctx.canonicalizer);
+        return await signCredential(document, signer, this.ctx.now().toISOString(), this.ctx.canonicalizer, {cryptosuite: options.cryptosuite});
       } catch(error) {
         throw new DomainError('CREDENTIAL_INVALID', 422, `The credential is not valid JSON-LD: ${(error as Error).message}`);
       }

@@ -8,8 +8,8 @@ import {VcApiIssue, VcApiVerify, VerifyRequest} from '../schemas.js';
 /** Registers the VC-API routes. */
 export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {authenticate: (r: FastifyRequest) => Promise<void>}): void {
   app.post('/credentials/issue', {onRequest: deps.authenticate}, async (request, reply) => {
-    const {credential} = VcApiIssue.parse(request.body);
-    const verifiableCredential = await s.callerSigner.sign(request.org, credential);
+    const {credential, options} = VcApiIssue.parse(request.body);
+    const verifiableCredential = await s.callerSigner.sign(request.org, credential, {cryptosuite: options?.cryptosuite});
     return reply.code(201).send({verifiableCredential});
   });
 
