@@ -23,8 +23,9 @@ import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
-import {Canonicalizer, createDocumentLoader, signCredential} from '@laurel/core';
-import {benchKey, CREATED, dbDocumentLoader, nextCredential, nodeSigner} from './fixtures.js';
+import {ALL_SUITES, Canonicalizer, createDocumentLoader, resolveDidKey, signCredential, signVcJwt, verifyCredential,
+  verifyVcJwt} from '@laurel/core';
+import {benchKey, CREATED, dbDocumentLoader, nextCredential, nodeSigner, VERIFY_NOW} from './fixtures.js';
 import {type BenchConfig, type BenchSpec, configFromEnv, type E2EResult, fmtRate, measureInterleaved, median, STATS_HEADER,
   type Stats, statsRow, table} from './measure.js';
 import {sanityChecks} from './sanity.js';
@@ -118,9 +119,41 @@ async function main(): Promise<void> {
       return IN_FLIGHT;
     }},
   ];
+
+  // Verification, per format: a pool of distinct signed credentials, cycled.
+  const POOL = 64;
+  const pool = async <T>(make: () => Promise<T>) => Promise.all(Array.from({length: POOL}, make));
+  const rdfcPool = await pool(() => signCredential(nextCredential(key.did), signer, CREATED, canonicalizer));
+  const jcsPool = await pool(() => signCredential(nextCredential(key.did), signer, CREATED, canonicalizer, {cryptosuite: 'eddsa-jcs-2022'}));
+  const jwtPool = await pool(() => signVcJwt(nextCredential(key.did), {kid: key.verificationMethod, alg: 'EdDSA', sign: signer.sign}, new Date(CREATED)));
+  const verifyPorts = {canonicalizer, resolveController: resolveDidKey, now: () => VERIFY_NOW, suites: ALL_SUITES};
+  let vi = 0;
+  const next = <T>(xs: T[]) => xs[vi++ % xs.length];
+  const mustVerify = (r: {verified: boolean}) => {
+    if(!r.verified) throw new Error('bench credential did not verify');
+  };
+  specs.push(
+    {label: '(vb) Digital Bazaar vc.verifyCredential, rdfc', unit: 'verifs/s', batch: async () => {
+      const r = await vc.verifyCredential({credential: next(rdfcPool), suite: new DataIntegrityProof({cryptosuite}), documentLoader: dbLoader, now: VERIFY_NOW});
+      if(!r.verified) throw new Error('DB did not verify');
+      return 1;
+    }},
+    {label: '(v1) Laurel verifyCredential, eddsa-rdfc-2022', unit: 'verifs/s', batch: async () => {
+      mustVerify(await verifyCredential(next(rdfcPool), verifyPorts));
+      return 1;
+    }},
+    {label: '(v2) Laurel verifyCredential, eddsa-jcs-2022', unit: 'verifs/s', batch: async () => {
+      mustVerify(await verifyCredential(next(jcsPool), verifyPorts));
+      return 1;
+    }},
+    {label: '(v3) Laurel verifyVcJwt, EdDSA', unit: 'verifs/s', batch: async () => {
+      mustVerify(await verifyVcJwt(next(jwtPool), verifyPorts));
+      return 1;
+    }},
+  );
   console.log('\nBenchmarks (rounds interleaved a, b, c, c\', a, b, ...):');
   const results = await measureInterleaved(specs, config, m => console.log(`  ${m}`));
-  const [a, b, c, c8] = results;
+  const [a, b, c, c8, vb, v1, v2, v3] = results;
 
   // time split of one Laurel signing
   await printSplit({issuerDid: key.did, signer, canonicalizer, loader: createDocumentLoader(),
@@ -155,6 +188,13 @@ async function main(): Promise<void> {
     ['b/a   Digital Bazaar vs raw Ed25519 limit', `${(b.median / a.median).toFixed(4)}×`,
       `${((b.median / a.median) * 100).toFixed(2)}% of the limit`],
   ];
+  ratioRows.push(
+    ['v1/vb Laurel rdfc verify vs Digital Bazaar verify', ratio(v1.median, vb.median), perRound(v1, vb)],
+    ['v2/vb Laurel jcs verify vs Digital Bazaar rdfc verify', ratio(v2.median, vb.median), perRound(v2, vb)],
+    ['v3/vb Laurel vc+jwt verify vs Digital Bazaar rdfc verify', ratio(v3.median, vb.median), perRound(v3, vb)],
+    ['v1/c  Laurel verify vs Laurel sign (rdfc)', ratio(v1.median, c.median), 'verification should cost no more than issuance'],
+    ['v1/a  Laurel rdfc verify vs raw Ed25519 sign', `${(v1.median / a.median).toFixed(4)}×`, ''],
+  );
   for(const r of e2e) ratioRows.push([`d/b   ${r.label} vs Digital Bazaar`, ratio(r.perSecond, b.median), '']);
   if(!e2e.length) ratioRows.push(['d/b   (no e2e results)', '-', '']);
   console.log('\nRatios:');
