@@ -45,6 +45,16 @@ export function isFetchableUrl(url: URL, allowHttp: boolean): boolean {
 
 /** GETs a URL and returns its body as UTF-8 text, within the time, size, scheme and redirect limits. */
 export async function fetchText(url: URL, limits: FetchLimits): Promise<string> {
+  const bytes = await fetchBytes(url, limits);
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes);
+  } catch {
+    throw new FetchProblem('BODY_NOT_UTF8', `the response from ${url} is not UTF-8 text`);
+  }
+}
+
+/** GETs a URL and returns its raw body (a baked PNG is not text), within the same limits as fetchText. */
+export async function fetchBytes(url: URL, limits: FetchLimits): Promise<Uint8Array> {
   const maxBytes = limits.maxBytes ?? MAX_BODY_BYTES;
   const timeoutMs = limits.timeoutMs ?? FETCH_TIMEOUT_MS;
   // One signal for the whole exchange, so a slow body cannot outlive the timeout.
@@ -81,11 +91,7 @@ export async function fetchText(url: URL, limits: FetchLimits): Promise<string> 
   } catch(error) {
     throw toFetchProblem(error, url, timeoutMs);
   }
-  try {
-    return new TextDecoder('utf-8', {fatal: true}).decode(bytes);
-  } catch {
-    throw new FetchProblem('BODY_NOT_UTF8', `the response from ${url} is not UTF-8 text`);
-  }
+  return bytes;
 }
 
 /** Reads a body, cancelling the stream as soon as it grows past maxBytes. */

@@ -6,7 +6,8 @@ import type {Output} from './verify-command.js';
 const USAGE = `Usage: laurel <command> [options]
 
 Commands:
-  verify <file.json | https-URL>   Verify an Open Badges 3.0 / VC 2.0 credential
+  verify <file | https-URL>   Verify an Open Badges 3.0 / VC 2.0 credential
+                              (JSON, vc+jwt, or a baked PNG/SVG badge)
 
 Options:
   -h, --help   Show this help
@@ -14,10 +15,12 @@ Options:
 Run 'laurel verify --help' for the options of verify.
 `;
 
-const VERIFY_USAGE = `Usage: laurel verify <file.json | https-URL> [options]
+const VERIFY_USAGE = `Usage: laurel verify <file | https-URL> [options]
 
 Verifies a credential: structure, vocabulary, OB 3.0 schema, signature, issuer
-key and validity dates. JSON-LD contexts are never fetched (bundled ones only);
+key and validity dates. The file or URL may hold the credential as JSON, as a
+vc+jwt compact JWS, or baked into a PNG or SVG badge image (OB 3.0 §5.3); the
+kind is detected from the content. JSON-LD contexts are never fetched (bundled ones only);
 did:key issuers need no network, did:web issuer documents are fetched over https.
 
 Options:

@@ -3,7 +3,8 @@ import {readFile, stat} from 'node:fs/promises';
 import {ALL_SUITES, Canonicalizer, type CheckStatus, createDocumentLoader, parseJsonStrict, type VerificationResult, verifyCredential,
   verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
-import {createControllerResolver, fetchText, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
+import {createControllerResolver, fetchBytes, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
+import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked} from './unbake.js';
 
 /** What `laurel verify` was asked to do, already parsed from the command line. */
 export interface VerifyOptions {
@@ -27,7 +28,7 @@ type Loaded = {ok: true; value: unknown} | {ok: true; jwt: string} | {ok: false;
 /** A compact JWS (VC-JOSE `application/vc+jwt`): three base64url parts. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt';
+const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt, image/png;q=0.8, image/svg+xml;q=0.8';
 
 /** Runs `laurel verify` and returns the exit code. Throws UsageError for a bad source argument. */
 export async function runVerify(options: VerifyOptions, output: Output): Promise<number> {
@@ -53,25 +54,50 @@ export function looksLikeUrl(source: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(source);
 }
 
-/** Reads and strictly parses the credential (duplicate keys are refused: STYLE habit 4). */
+/**
+ * Reads the credential, by content: a baked PNG or SVG (OB 3.0 §5.3) is unbaked
+ * first; the credential text is then a compact JWS, or JSON parsed strictly
+ * (duplicate keys are refused: STYLE habit 4).
+ */
 async function loadCredential(source: string, allowHttp: boolean): Promise<Loaded> {
-  let text: string;
+  let bytes: Uint8Array;
+  let what: string;
   if(looksLikeUrl(source)) {
     const url = parseSourceUrl(source, allowHttp);
+    what = `the response from ${url}`;
     try {
-      text = await fetchText(url, {accept: CREDENTIAL_ACCEPT, allowHttp, maxRedirects: MAX_CREDENTIAL_REDIRECTS});
+      // Read up to the baked-image cap; plain credentials are held to MAX_BODY_BYTES below.
+      bytes = await fetchBytes(url, {accept: CREDENTIAL_ACCEPT, allowHttp, maxRedirects: MAX_CREDENTIAL_REDIRECTS, maxBytes: MAX_BAKED_BYTES});
     } catch(error) {
       return {ok: false, message: (error as Error).message};
     }
   } else {
     const read = await readCredentialFile(source);
     if(!read.ok) return read;
-    text = read.text;
+    bytes = read.bytes;
+    what = 'the file';
   }
-  if(COMPACT_JWS.test(text.trim())) return {ok: true, jwt: text.trim()};
-  const parsed = parseJsonStrict(text);
+  const text = extractCredentialText(bytes, what);
+  if(!text.ok) return text;
+  if(COMPACT_JWS.test(text.text)) return {ok: true, jwt: text.text};
+  const parsed = parseJsonStrict(text.text);
   if(!parsed.ok) return {ok: false, message: `${parsed.problem.code}: ${parsed.problem.message}`};
   return {ok: true, value: parsed.value};
+}
+
+/** The credential's text: unbaked from a PNG or SVG image, or the content itself. */
+function extractCredentialText(bytes: Uint8Array, what: string): {ok: true; text: string} | {ok: false; message: string} {
+  const unbaked = (result: Unbaked) => result.ok ? result : {ok: false as const, message: `${result.problem.code}: ${result.problem.message}`};
+  if(isPng(bytes)) return unbaked(unbakePng(bytes));
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes);
+  } catch {
+    return {ok: false, message: `${what} is not UTF-8 text`};
+  }
+  if(looksLikeSvg(text)) return unbaked(unbakeSvg(text));
+  if(bytes.length > MAX_BODY_BYTES) return {ok: false, message: `${what} is larger than ${MAX_BODY_BYTES} bytes (and is not a baked image)`};
+  return {ok: true, text: text.trim()};
 }
 
 function parseSourceUrl(source: string, allowHttp: boolean): URL {
@@ -90,26 +116,22 @@ function parseSourceUrl(source: string, allowHttp: boolean): URL {
 
 /**
  * Reads a credential file. A path that names no readable file is a usage error;
- * content that is too large or not UTF-8 is a credential problem. The size cap is
- * the network one, so a credential verifies the same from a file as from a URL.
+ * content that is too large is a credential problem. The size caps are the
+ * network ones, so a credential verifies the same from a file as from a URL.
  */
-async function readCredentialFile(path: string): Promise<{ok: true; text: string} | {ok: false; message: string}> {
+async function readCredentialFile(path: string): Promise<{ok: true; bytes: Uint8Array} | {ok: false; message: string}> {
   let bytes: Buffer;
   try {
     const info = await stat(path);
     if(!info.isFile()) throw new UsageError(`${path} is not a file`);
-    if(info.size > MAX_BODY_BYTES) return {ok: false, message: `the file is larger than ${MAX_BODY_BYTES} bytes`};
+    if(info.size > MAX_BAKED_BYTES) return {ok: false, message: `the file is larger than ${MAX_BAKED_BYTES} bytes`};
     bytes = await readFile(path);
   } catch(error) {
     if(error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(error as Error).message}`);
   }
-  try {
-    return {ok: true, text: new TextDecoder('utf-8', {fatal: true}).decode(bytes)};
-  } catch {
-    return {ok: false, message: 'the file is not UTF-8 text'};
-  }
+  return {ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)};
 }
 
 const SYMBOLS: Record<CheckStatus, string> = {passed: '✓', failed: '✗', warning: '!', skipped: '-'};

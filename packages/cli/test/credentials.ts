@@ -43,11 +43,11 @@ export function didWebIssuer(did: string, key: TestKey): TestIssuer {
 }
 
 /** Issues a signed OB 3.0 credential valid from 2025 until 2099. */
-export async function issueCredential(issuer: TestIssuer, id = 'https://laurel.test/c/1'): Promise<Record<string, unknown>> {
+export async function issueCredential(issuer: TestIssuer, id = 'https://laurel.test/c/1', achievementName = 'Test Badge'): Promise<Record<string, unknown>> {
   const unsigned = buildAchievementCredential({
     id,
     issuer: {id: issuer.did, type: ['Profile'], name: 'Test Issuer'},
-    achievement: {id: 'https://laurel.test/achievements/1', type: ['Achievement'], name: 'Test Badge', description: 'A badge for tests.',
+    achievement: {id: 'https://laurel.test/achievements/1', type: ['Achievement'], name: achievementName, description: 'A badge for tests.',
       criteria: {narrative: 'Run the tests.'}},
     recipient: {name: 'Ada Lovelace', email: 'ada@example.com'},
     salt: 'test-salt',
