@@ -3,6 +3,13 @@ declare module '@digitalbazaar/vc' {
   export function issue(options: {credential: unknown; suite: unknown; documentLoader: unknown; now?: Date | string}): Promise<Record<string, unknown>>;
   export function verifyCredential(options: {credential: unknown; suite: unknown; documentLoader: unknown; now?: Date | string;
     checkStatus?: unknown}): Promise<{verified: boolean; error?: unknown; results?: unknown[]}>;
+  export function createPresentation(options?: {verifiableCredential?: unknown; id?: string; holder?: string; now?: Date | string;
+    version?: number}): Record<string, unknown>;
+  export function signPresentation(options: {presentation: unknown; suite: unknown; documentLoader: unknown; challenge?: string;
+    domain?: string; purpose?: unknown}): Promise<Record<string, any>>;
+  export function verify(options: {presentation: unknown; suite: unknown; documentLoader: unknown; challenge?: string | null;
+    domain?: string; now?: Date | string; unsignedPresentation?: boolean; checkStatus?: unknown}): Promise<{verified: boolean; error?: unknown;
+    presentationResult?: unknown; credentialResults?: unknown[]}>;
 }
 declare module '@digitalbazaar/data-integrity' {
   export class DataIntegrityProof {

@@ -9,6 +9,7 @@ export * from './lookalike.js';
 export * from './model.js';
 export * from './multikey.js';
 export * from './parse.js';
+export * from './presentation.js';
 export * from './proof-suite.js';
 export * from './schema.js';
 export * from './signer.js';

@@ -32,11 +32,15 @@ export type CheckCode =
   | 'ISSUER_DOMAIN_OK' | 'ISSUER_DOMAIN_LOOKALIKE' | 'ISSUER_DOMAIN_NOT_APPLICABLE'
   | 'VALIDITY_OK' | 'NOT_YET_VALID' | 'EXPIRED' | 'VALIDITY_INVALID'
   | 'STATUS_NONE' | 'STATUS_VALID' | 'STATUS_REVOKED' | 'STATUS_SUSPENDED' | 'STATUS_UNKNOWN'
+  // Presentations (presentation.ts): the holder's authentication proof and the embedded credentials.
+  | 'INVALID_CHALLENGE_ERROR' | 'INVALID_DOMAIN_ERROR'
+  | 'HOLDER_VALID' | 'HOLDER_UNRESOLVED' | 'KEY_NOT_CONTROLLED_BY_HOLDER'
+  | 'CREDENTIALS_VERIFIED' | 'CREDENTIAL_NOT_VERIFIED' | 'CREDENTIALS_NONE'
   | 'CHECK_NOT_RUN';
 
-/** One check's result. */
-export interface Check {
-  check: CheckName;
+/** One check's result. Presentations use the same shape with their own check names (presentation.ts). */
+export interface Check<N extends string = CheckName> {
+  check: N;
   code: CheckCode;
   status: CheckStatus;
   message: string;
@@ -108,23 +112,47 @@ function checkSchema(c: Record<string, unknown>): Check {
   return pass('schema', 'SCHEMA_VALID', 'The credential follows the Open Badges 3.0 schema.');
 }
 
-/** The verification method a proof names, its decoded key, and the issuer check. */
-export interface KeyLookup {
+/** The verification method a proof names, its decoded key, and the issuer (or holder) check. */
+export interface KeyLookup<N extends string = 'issuer'> {
   vm?: VerificationMethod;
   publicKey?: PublicKey;
-  issuerCheck: Check;
+  issuerCheck: Check<N>;
+}
+
+/** Whose key a proof must be: the credential's issuer (default) or a presentation's holder. */
+export interface KeyLookupOptions {
+  /** The verification relationship the key must be listed under; default `assertionMethod`. */
+  purpose?: string;
+  /** The DID that must control the key; default the credential's issuer. */
+  controller?: string;
+  /** `holder` reports the holder check and codes (HOLDER_VALID, HOLDER_UNRESOLVED, KEY_NOT_CONTROLLED_BY_HOLDER). */
+  role?: 'issuer' | 'holder';
 }
 
 /**
  * Resolves the proof's key and decides whether it is the issuer's, valid at proof time.
- * VC-JOSE passes `{verificationMethod: kid, created: iat}`.
+ * VC-JOSE passes `{verificationMethod: kid, created: iat}`. Presentations pass
+ * `{purpose: 'authentication', controller: holder, role: 'holder'}`.
  */
 export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataIntegrityProof, 'verificationMethod' | 'created'>,
-  resolve: ControllerResolver): Promise<KeyLookup> {
-  const issuerId = issuerIdOf(c)!;
+  resolve: ControllerResolver): Promise<KeyLookup>;
+export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataIntegrityProof, 'verificationMethod' | 'created'>,
+  resolve: ControllerResolver, options: KeyLookupOptions & {role: 'holder'}): Promise<KeyLookup<'holder'>>;
+export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataIntegrityProof, 'verificationMethod' | 'created'>,
+  resolve: ControllerResolver, options?: KeyLookupOptions): Promise<KeyLookup<'issuer' | 'holder'>>;
+export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataIntegrityProof, 'verificationMethod' | 'created'>,
+  resolve: ControllerResolver, options: KeyLookupOptions = {}): Promise<KeyLookup<'issuer' | 'holder'>> {
+  const holder = options.role === 'holder';
+  const purpose = options.purpose ?? 'assertionMethod';
+  const name: 'issuer' | 'holder' = holder ? 'holder' : 'issuer';
+  const who = holder ? 'holder' : 'issuer';
+  const UNRESOLVED: CheckCode = holder ? 'HOLDER_UNRESOLVED' : 'ISSUER_UNRESOLVED';
+  const NOT_CONTROLLED: CheckCode = holder ? 'KEY_NOT_CONTROLLED_BY_HOLDER' : 'KEY_NOT_CONTROLLED_BY_ISSUER';
+  const failed = (code: CheckCode, message: string): Check<'issuer' | 'holder'> => ({check: name, code, status: 'failed', message});
+  const issuerId = options.controller ?? issuerIdOf(c)!;
   const vmId = proof.verificationMethod;
   if(typeof vmId !== 'string' || vmId.length === 0) {
-    return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', 'The proof does not name the key that made it.')};
+    return {issuerCheck: failed(UNRESOLVED, 'The proof does not name the key that made it.')};
   }
   const controllerId = vmId.split('#')[0];
   let resolution;
@@ -134,20 +162,21 @@ export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataInte
     resolution = {ok: false as const, message: (error as Error)?.message ?? String(error)};
   }
   if(!resolution.ok) {
-    return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The issuer's keys could not be looked up (${controllerId}): ${resolution.message}`)};
+    return {issuerCheck: failed(UNRESOLVED, `The ${who}'s keys could not be looked up (${controllerId}): ${resolution.message}`)};
   }
   const doc = resolution.document;
   const vm = isObject(doc) ? findVerificationMethod(doc, vmId) : null;
-  if(!vm) return {issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not published by ${controllerId}.`)};
+  if(!vm) return {issuerCheck: failed(UNRESOLVED, `The key ${vmId} is not published by ${controllerId}.`)};
   const publicKey = publicKeyOf(vm);
-  if(!publicKey) return {vm, issuerCheck: fail('issuer', 'ISSUER_UNRESOLVED', `The key ${vmId} is not an Ed25519 or P-256 key Laurel can read.`)};
+  if(!publicKey) return {vm, issuerCheck: failed(UNRESOLVED, `The key ${vmId} is not an Ed25519 or P-256 key Laurel can read.`)};
   // The issuer must be the key's controller (VC-DI §4.2 step: controller of the
   // verification method), and the document must be the issuer's own.
   if(doc.id !== controllerId || vm.controller !== issuerId || doc.id !== issuerId) {
-    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_CONTROLLED_BY_ISSUER', `The signing key belongs to ${vm.controller ?? controllerId}, not to the issuer ${issuerId}.`)};
+    return {vm, publicKey, issuerCheck: failed(NOT_CONTROLLED, `The signing key belongs to ${vm.controller ?? controllerId}, not to the ${who} ${issuerId}.`)};
   }
-  if(!isAuthorizedFor(doc, vmId, 'assertionMethod')) {
-    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_CONTROLLED_BY_ISSUER', `The issuer has not authorised the key ${vmId} to issue credentials (assertionMethod).`)};
+  if(!isAuthorizedFor(doc, vmId, purpose)) {
+    const what = holder ? `to authenticate as the holder (${purpose})` : `to issue credentials (${purpose})`;
+    return {vm, publicKey, issuerCheck: failed(NOT_CONTROLLED, `The ${who} has not authorised the key ${vmId} ${what}.`)};
   }
   const created = typeof proof.created === 'string' ? Date.parse(proof.created) : NaN;
   const bound = (s: unknown) => typeof s === 'string' ? Date.parse(s) : NaN;
@@ -155,12 +184,13 @@ export async function lookUpKey(c: Record<string, unknown>, proof: Pick<DataInte
     Number.isNaN(bound(vm.validUntil)) ? Infinity : bound(vm.validUntil),
     Number.isNaN(bound(vm.revoked)) ? Infinity : bound(vm.revoked));
   if(Number.isNaN(created) && (!Number.isNaN(from) || until !== Infinity)) {
-    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_VALID_AT_PROOF_TIME', 'The proof has no creation time, so the key\'s validity cannot be checked.')};
+    return {vm, publicKey, issuerCheck: failed('KEY_NOT_VALID_AT_PROOF_TIME', 'The proof has no creation time, so the key\'s validity cannot be checked.')};
   }
   if(created < from || created >= until) {
-    return {vm, publicKey, issuerCheck: fail('issuer', 'KEY_NOT_VALID_AT_PROOF_TIME', `The key ${vmId} was not valid when the proof was made (${proof.created}).`)};
+    return {vm, publicKey, issuerCheck: failed('KEY_NOT_VALID_AT_PROOF_TIME', `The key ${vmId} was not valid when the proof was made (${proof.created}).`)};
   }
-  return {vm, publicKey, issuerCheck: pass('issuer', 'ISSUER_VALID', `Signed with a key that belongs to the issuer ${issuerId} and was valid at the time.`)};
+  return {vm, publicKey, issuerCheck: {check: name, code: holder ? 'HOLDER_VALID' : 'ISSUER_VALID', status: 'passed',
+    message: `Signed with a key that belongs to the ${who} ${issuerId} and was valid at the time.`}};
 }
 
 async function checkProofAndIssuer(c: Record<string, unknown>, ports: VerifyPorts): Promise<[Check, Check]> {

@@ -126,6 +126,15 @@ export const VcApiVerify = z.object({
   options: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** POST /presentations/verify (VC-API). Other verifier options are accepted and ignored. */
+export const VcApiVerifyPresentation = z.object({
+  verifiablePresentation: z.record(z.string(), z.unknown()),
+  options: z.object({
+    challenge: z.string().min(1).max(1024).optional(),
+    domain: z.string().min(1).max(1024).optional(),
+  }).optional(),
+});
+
 /** Idempotency-Key header value. */
 export const IdempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 

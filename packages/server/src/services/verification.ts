@@ -3,8 +3,8 @@
  * this instance's own DIDs from the database and fetch other issuers' did:web
  * documents only under safe-fetch's rules.
  */
-import {ALL_SUITES, type ControllerResolver, didKeyDocument, didWebDocumentUrl, parseJsonStrict, verifyCredential, verifyVcJwt,
-  type VerificationResult} from '@laurel/core';
+import {ALL_SUITES, type ControllerResolver, didKeyDocument, didWebDocumentUrl, parseJsonStrict, type PresentationOptions,
+  type PresentationResult, verifyCredential, verifyPresentation, verifyVcJwt, type VerificationResult} from '@laurel/core';
 import type {ServiceContext} from './context.js';
 import type {CredentialService} from './credentials.js';
 import type {OrganizationService} from './organizations.js';
@@ -88,5 +88,10 @@ export class VerificationService {
   /** Verifies a credential. Never throws for an invalid credential. */
   verify(credential: unknown): Promise<VerificationResult> {
     return verifyCredential(credential, this.ports());
+  }
+
+  /** Verifies a presentation and every credential in it, with the same ports. Never throws for an invalid one. */
+  verifyPresentation(presentation: unknown, options: PresentationOptions = {}): Promise<PresentationResult> {
+    return verifyPresentation(presentation, options, this.ports());
   }
 }

@@ -1,9 +1,9 @@
-/** VC-API (W3C CCG): POST /credentials/issue and POST /credentials/verify, as the W3C test suites call them. */
+/** VC-API (W3C CCG): POST /credentials/issue, POST /credentials/verify and POST /presentations/verify, as the W3C test suites call them. */
 import type {FastifyInstance, FastifyRequest} from 'fastify';
 import {ZodError} from 'zod';
 import type {Services} from '../../laurel.js';
 import {problem, sendProblem, zodProblems} from '../problem.js';
-import {VcApiIssue, VcApiVerify, VerifyRequest} from '../schemas.js';
+import {VcApiIssue, VcApiVerify, VcApiVerifyPresentation, VerifyRequest} from '../schemas.js';
 
 /** Registers the VC-API routes. */
 export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {authenticate: (r: FastifyRequest) => Promise<void>}): void {
@@ -37,6 +37,20 @@ export function registerVcApiRoutes(app: FastifyInstance, s: Services, deps: {au
     if(result.verified) return reply.code(200).send(result);
     const first = result.errors[0];
     return sendProblem(reply, problem(422, 'NOT_VERIFIED', first ? `${first.code}: ${first.message}` : 'The credential could not be verified.',
+      {instance: request.url, ...result}));
+  });
+
+  // Same contract as /credentials/verify: 200 when verified, 422 problem+json with the same result when not, 400 when malformed.
+  app.post('/presentations/verify', async (request, reply) => {
+    const parsed = VcApiVerifyPresentation.safeParse(request.body);
+    if(!parsed.success) {
+      return sendProblem(reply, problem(400, 'VALIDATION_FAILED', 'Send {"verifiablePresentation": {…}, "options": {"challenge"?: "…", "domain"?: "…"}} as JSON.',
+        {instance: request.url, errors: zodProblems(parsed.error as ZodError)}));
+    }
+    const result = await s.verification.verifyPresentation(parsed.data.verifiablePresentation, parsed.data.options ?? {});
+    if(result.verified) return reply.code(200).send(result);
+    const first = result.errors[0];
+    return sendProblem(reply, problem(422, 'NOT_VERIFIED', first ? `${first.code}: ${first.message}` : 'The presentation could not be verified.',
       {instance: request.url, ...result}));
   });
 }
