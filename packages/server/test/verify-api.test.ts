@@ -161,6 +161,37 @@ describe('the safe fetcher never connects to non-public addresses', () => {
     for(const a of ['93.184.215.14', '8.8.8.8', '2606:4700::1111']) expect(isNonPublicAddress(a), a).toBe(false);
   });
 
+  it('verification of a hostile credential triggers no request to loopback, private or link-local addresses', async () => {
+    const t = await startLaurel('pglite');
+    try {
+      const before = connections;
+      const hostile = (issuer: string, context: string[]) => ({
+        '@context': context, type: ['VerifiableCredential'], issuer, validFrom: '2026-01-01T00:00:00Z', credentialSubject: {id: 'did:example:x'},
+        proof: {type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod', created: '2026-01-01T00:00:00Z',
+          verificationMethod: `${issuer}#key-1`, proofValue: 'z' + '2'.repeat(86)},
+      });
+      const cases = [
+        hostile(`did:web:127.0.0.1%3A${port}`, ['https://www.w3.org/ns/credentials/v2']),
+        hostile(`did:web:localhost%3A${port}`, ['https://www.w3.org/ns/credentials/v2']),
+        hostile('did:web:169.254.169.254', ['https://www.w3.org/ns/credentials/v2']),
+        hostile('did:web:10.0.0.1', ['https://www.w3.org/ns/credentials/v2']),
+        hostile('did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', ['https://www.w3.org/ns/credentials/v2', `http://127.0.0.1:${port}/context.json`]),
+      ];
+      for(const credential of cases) {
+        const res = await t.app.inject({method: 'POST', url: '/api/v1/verify', payload: {credential}});
+        expect(res.statusCode).toBe(200);
+        const body = res.json();
+        expect(body.verified).toBe(false);
+        expect(body.errors.map((e: any) => e.code)).toEqual(expect.arrayContaining([expect.stringMatching(/ISSUER_UNRESOLVED|CONTEXT_NOT_ALLOWED/)]));
+      }
+      const url = await t.app.inject({method: 'POST', url: '/api/v1/verify', payload: {url: `https://127.0.0.1:${port}/c/x`}});
+      expect(url.json().verified).toBe(false);
+      expect(connections).toBe(before);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('refuses loopback by name and by address, and plain http, without a connection', async () => {
     for(const url of [`https://localhost:${port}/x`, `https://127.0.0.1:${port}/x`, `https://[::1]:${port}/x`, `https://169.254.169.254/latest`, `http://127.0.0.1:${port}/x`]) {
       await expect(fetchPublicJson(new URL(url)), url).rejects.toThrow();
