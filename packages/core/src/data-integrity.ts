@@ -59,6 +59,21 @@ export interface ProofOptions {
   domain?: string;
 }
 
+/** The proof options of a new Data Integrity proof (VC-DI §4.2 Add Proof, steps 1–2), without proofValue. */
+export function proofOptions(cryptosuite: string, signer: Signer, options: ProofOptions): DataIntegrityProof {
+  if(!isDateTimeStamp(options.created)) throw new TypeError('proof created must be an XML Schema dateTime');
+  const proof: DataIntegrityProof = {
+    type: 'DataIntegrityProof',
+    cryptosuite,
+    created: options.created,
+    verificationMethod: signer.id,
+    proofPurpose: options.proofPurpose ?? 'assertionMethod',
+  };
+  if(options.challenge !== undefined) proof.challenge = options.challenge;
+  if(options.domain !== undefined) proof.domain = options.domain;
+  return proof;
+}
+
 /** Returns `document` with `proof` removed (shallow copy, caller's object untouched). */
 export function withoutProof<T extends Record<string, unknown>>(document: T): Omit<T, 'proof'> {
   const {proof: _proof, ...rest} = document;
@@ -71,16 +86,7 @@ export function withoutProof<T extends Record<string, unknown>>(document: T): Om
  */
 export async function createEddsaRdfcProof(unsecured: Record<string, unknown>, signer: Signer,
   options: ProofOptions, canonicalizer: Canonicalizer): Promise<DataIntegrityProof> {
-  if(!isDateTimeStamp(options.created)) throw new TypeError('proof created must be an XML Schema dateTime');
-  const proof: DataIntegrityProof = {
-    type: 'DataIntegrityProof',
-    cryptosuite: EDDSA_RDFC_2022,
-    created: options.created,
-    verificationMethod: signer.id,
-    proofPurpose: options.proofPurpose ?? 'assertionMethod',
-  };
-  if(options.challenge !== undefined) proof.challenge = options.challenge;
-  if(options.domain !== undefined) proof.domain = options.domain;
+  const proof = proofOptions(EDDSA_RDFC_2022, signer, options);
   const document = withoutProof(unsecured);
   const hashData = await rdfcHashData(document, {...proof, '@context': document['@context']}, canonicalizer);
   const signature = await signer.sign(hashData);

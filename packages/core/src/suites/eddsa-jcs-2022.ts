@@ -5,7 +5,7 @@
  * allow-list still applies to the document's @context.
  */
 import type {Canonicalizer} from '../canonize.js';
-import {type DataIntegrityProof, isDateTimeStamp, type ProofOptions, withoutProof} from '../data-integrity.js';
+import {type DataIntegrityProof, proofOptions, type ProofOptions, withoutProof} from '../data-integrity.js';
 import {toBase58btc} from '../multikey.js';
 import {type ProofSuite, wrongKey} from '../proof-suite.js';
 import {type Signer, verifyEd25519} from '../signer.js';
@@ -21,17 +21,8 @@ export const EDDSA_JCS_2022 = 'eddsa-jcs-2022';
  */
 export async function createEddsaJcsProof(unsecured: Record<string, unknown>, signer: Signer,
   options: ProofOptions, canonicalizer: Canonicalizer): Promise<DataIntegrityProof> {
-  if(!isDateTimeStamp(options.created)) throw new TypeError('proof created must be an XML Schema dateTime');
   const document = withoutProof(unsecured);
-  const proof: DataIntegrityProof = {
-    type: 'DataIntegrityProof',
-    cryptosuite: EDDSA_JCS_2022,
-    created: options.created,
-    verificationMethod: signer.id,
-    proofPurpose: options.proofPurpose ?? 'assertionMethod',
-  };
-  if(options.challenge !== undefined) proof.challenge = options.challenge;
-  if(options.domain !== undefined) proof.domain = options.domain;
+  const proof = proofOptions(EDDSA_JCS_2022, signer, options);
   if(document['@context'] !== undefined) proof['@context'] = structuredClone(document['@context']);
   const hashData = await jcsHashData(document, proof, canonicalizer);
   const signature = await signer.sign(hashData);
