@@ -7,6 +7,8 @@
  *   (c)  credentials/s, Laurel core signCredential (node:crypto signer, one Canonicalizer)
  *   (c') the same with 8 signings in flight
  *   (d)  end-to-end HTTP results from bench/e2e.ts (optional module)
+ *   (d2) 10,000 credentials verified by one `laurel verify` process (bench/cli-verify.ts)
+ *   (p)  /c/<id> page throughput with autocannon, server on one core (bench/page.ts)
  *
  * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
  * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
@@ -14,7 +16,8 @@
  * reported, and the c/b ratio is also given per round and per CPU second.
  * Environment: BENCH_SECONDS (measured seconds per bench, default 3), BENCH_ROUNDS
  * (default 3), BENCH_WARMUP (seconds, default 1), BENCH_SPLIT_SECONDS (default 1),
- * BENCH_TIMEOUT_SECONDS (watchdog, default 120).
+ * BENCH_TIMEOUT_SECONDS (watchdog, default 300),
+ * BENCH_VERIFY=0 (skip d2 and p), BENCH_CLI_COUNT (d2, default 10000), BENCH_PAGE_SECONDS (p, default 10).
  */
 import {existsSync, readFileSync} from 'node:fs';
 import os from 'node:os';
@@ -32,7 +35,7 @@ import {sanityChecks} from './sanity.js';
 import {printSplit} from './split.js';
 
 const started = performance.now();
-const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 120);
+const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 300);
 setTimeout(() => {
   console.error(`\nbench: still running after ${timeoutSeconds} s (BENCH_TIMEOUT_SECONDS), aborting`);
   process.exit(2);
@@ -199,7 +202,33 @@ async function main(): Promise<void> {
   if(!e2e.length) ratioRows.push(['d/b   (no e2e results)', '-', '']);
   console.log('\nRatios:');
   console.log(table(['ratio', 'of medians', 'median of per-round ratios / note'], ratioRows));
+  // --- issue 3: verification at scale (d2) and page throughput (p); separate modules, their own report
+  if(process.env.BENCH_VERIFY !== '0') await runVerificationBenches(v1.median);
+
   console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** (d2) bench/cli-verify.ts and (p) bench/page.ts, each reported in its own table after the signing results. */
+async function runVerificationBenches(laurelInProcess: number): Promise<void> {
+  const {runCliVerify} = await import('./cli-verify.js');
+  const {runPage} = await import('./page.js');
+  console.log('\nVerification (issue 3):');
+  const d2 = await runCliVerify();
+  const page = await runPage();
+  const pct = (x: number, y: number) => `${((x / y) * 100).toFixed(2)}% of the limit`;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  console.log(`\n(d2) laurel verify --json on ${d2.count.toLocaleString('en-US')} credentials, one process: ` +
+    `${d2.wallSeconds.toFixed(2)} s spawn to exit (start-up alone, 1 credential: ${d2.startupSeconds.toFixed(2)} s)`);
+  console.log(table(['measure', 'per second', 'vs (vb\') Digital Bazaar', 'vs (av) Ed25519 verify'], [
+    ['(d2)  laurel verify, whole run', fmtRate(d2.perSecond), x(d2.perSecond, d2.dbPerSecond), pct(d2.perSecond, d2.ed25519VerifyPerSecond)],
+    ['(d2)  laurel verify, after start-up', fmtRate(d2.steadyPerSecond), x(d2.steadyPerSecond, d2.dbPerSecond), pct(d2.steadyPerSecond, d2.ed25519VerifyPerSecond)],
+    ['(v1)  Laurel verifyCredential in process (above)', fmtRate(laurelInProcess), x(laurelInProcess, d2.dbPerSecond), pct(laurelInProcess, d2.ed25519VerifyPerSecond)],
+    ["(vb') Digital Bazaar vc.verifyCredential, 300 of them", fmtRate(d2.dbPerSecond), '1.00×', pct(d2.dbPerSecond, d2.ed25519VerifyPerSecond)],
+    ['(av)  node:crypto Ed25519 verify, 64 B', fmtRate(d2.ed25519VerifyPerSecond), '', ''],
+  ]));
+  console.log(`\n(p) ${page.pinned}`);
+  console.log(table(['URL', 'requests/s', 'p50', 'p99', 'requests', 'non-2xx', 'errors'], page.results.map(r =>
+    [r.label, fmtRate(r.requestsPerSecond), `${r.p50Ms} ms`, `${r.p99Ms} ms`, r.total.toLocaleString('en-US'), String(r.non2xx), String(r.errors)])));
 }
 
 main().then(() => process.exit(0), error => {

@@ -6,8 +6,9 @@ import type {Output} from './verify-command.js';
 const USAGE = `Usage: laurel <command> [options]
 
 Commands:
-  verify <file | https-URL>   Verify an Open Badges 3.0 / VC 2.0 credential
-                              (JSON, vc+jwt, or a baked PNG/SVG badge)
+  verify <source>...          Verify Open Badges 3.0 / VC 2.0 credentials
+                              (JSON, vc+jwt, or a baked PNG/SVG badge) from
+                              files, directories or https URLs
 
 Options:
   -h, --help   Show this help
@@ -15,23 +16,31 @@ Options:
 Run 'laurel verify --help' for the options of verify.
 `;
 
-const VERIFY_USAGE = `Usage: laurel verify <file | https-URL> [options]
+const VERIFY_USAGE = `Usage: laurel verify <file | directory | https-URL>... [options]
 
-Verifies a credential: structure, vocabulary, OB 3.0 schema, signature, issuer
-key and validity dates. The file or URL may hold the credential as JSON, as a
+Verifies credentials: structure, vocabulary, OB 3.0 schema, signature, issuer
+key and validity dates. A file or URL may hold the credential as JSON, as a
 vc+jwt compact JWS, or baked into a PNG or SVG badge image (OB 3.0 §5.3); the
-kind is detected from the content. JSON-LD contexts are never fetched (bundled ones only);
+kind is detected from the content. A directory stands for every *.json, *.jwt,
+*.png and *.svg file in it (not recursive). JSON-LD contexts are never fetched (bundled ones only);
 did:key issuers need no network, did:web issuer documents are fetched over https.
 
+With several sources (or a directory), each result is printed in turn, then a
+summary line 'N verified, M not verified'; with --json, one JSON array of
+{"source", "result"} (result is null, with an "error", when the content could
+not be read as a credential). One file or URL prints its result alone, as JSON
+with --json.
+
 Options:
-  --json           Print only the verification result, as JSON
+  --json           Print only the verification result(s), as JSON
   --allow-http     Permit plain http for the credential URL, and for did:web
                    documents when https cannot connect (a local instance)
   --now <date>     Check the validity dates at this ISO 8601 time, not now
   -h, --help       Show this help
 
-Exit codes: 0 verified; 1 not verified, or the file or URL does not hold a
-readable credential; 2 usage error (bad arguments, no such file, refused URL);
+Exit codes: 0 every credential verified; 1 any not verified, or a file or URL
+does not hold a readable credential; 2 usage error (bad arguments, no such
+file, refused URL, a directory with no credential file);
 3 internal error (a bug in Laurel).
 `;
 
@@ -92,13 +101,11 @@ async function verifyCommand(args: string[], output: Output): Promise<number> {
     output.out(VERIFY_USAGE);
     return EXIT.ok;
   }
-  if(positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'verify needs a credential file or URL' : `verify takes one credential, got ${positionals.length}`);
-  }
+  if(positionals.length === 0) throw new UsageError('verify needs a credential file, directory or URL');
   // Loaded only now: the core (jsonld, ajv) takes most of the start-up time, and help or a usage error needs none of it.
   const {runVerify} = await import('./verify-command.js');
   return runVerify({
-    source: positionals[0],
+    sources: positionals,
     json: values.json,
     allowHttp: values['allow-http'],
     now: values.now === undefined ? new Date() : parseNow(values.now),

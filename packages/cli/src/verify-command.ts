@@ -1,5 +1,7 @@
 /** `laurel verify`: load a credential from a file or URL, verify it, print the checks. */
-import {readFile, stat} from 'node:fs/promises';
+import {createHash} from 'node:crypto';
+import {readdir, readFile, stat} from 'node:fs/promises';
+import {extname, join} from 'node:path';
 import {ALL_SUITES, Canonicalizer, type CheckStatus, createDocumentLoader, parseJsonStrict, type VerificationResult, verifyCredential,
   verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
@@ -8,8 +10,8 @@ import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked
 
 /** What `laurel verify` was asked to do, already parsed from the command line. */
 export interface VerifyOptions {
-  /** A file path, or an http(s) URL. */
-  source: string;
+  /** File paths, directories, or http(s) URLs (at least one). */
+  sources: string[];
   json: boolean;
   allowHttp: boolean;
   /** The clock the validity window is checked against. */
@@ -25,28 +27,145 @@ export interface Output {
 /** Content that could not be turned into a value to verify (exit 1, not a usage error). */
 type Loaded = {ok: true; value: unknown} | {ok: true; jwt: string} | {ok: false; message: string};
 
+/** The outcome for one source: a verification result, or why its content could not be verified at all. */
+export type SourceOutcome = {source: string; result: VerificationResult} | {source: string; result: null; error: string};
+
 /** A compact JWS (VC-JOSE `application/vc+jwt`): three base64url parts. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt, image/png;q=0.8, image/svg+xml;q=0.8';
 
-/** Runs `laurel verify` and returns the exit code. Throws UsageError for a bad source argument. */
+/** The files a directory source stands for: these extensions, directly in it (not recursive). */
+export const DIRECTORY_EXTENSIONS = ['.json', '.jwt', '.png', '.svg'];
+
+/** Sources verified concurrently: file reads overlap verification; output keeps the command-line order. */
+const IN_FLIGHT = 8;
+
+/** What the verifier needs, built once per process so the canonicalizer's shape cache and contexts are shared. */
+type Ports = Parameters<typeof verifyCredential>[1];
+
+/**
+ * Runs `laurel verify` and returns the exit code. Throws UsageError for a bad
+ * source argument (no such file, refused URL, a directory with no credential
+ * file), before anything is verified.
+ *
+ * One source (a file or URL) prints exactly what it always has. Several sources,
+ * or a directory, print every result in order and then a summary (human), or one
+ * JSON array of {source, result} (--json); exit 0 only if every one verified.
+ */
 export async function runVerify(options: VerifyOptions, output: Output): Promise<number> {
-  const loaded = await loadCredential(options.source, options.allowHttp);
-  if(!loaded.ok) {
-    output.err(`laurel: cannot verify ${options.source}: ${loaded.message}\n`);
-    return EXIT.notVerified;
-  }
+  const {sources, many} = await expandSources(options.sources, options.allowHttp);
   // Bundled contexts only: the strict loader refuses every other URL, nothing is fetched.
-  const ports = {
-    canonicalizer: new Canonicalizer(createDocumentLoader()),
+  // node:crypto SHA-256, as the server uses: the CLI runs on Node only.
+  const ports: Ports = {
+    canonicalizer: new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()}),
     resolveController: createControllerResolver({allowHttp: options.allowHttp}),
     now: () => options.now,
     suites: ALL_SUITES,
   };
+  if(!many) {
+    const outcome = await verifySource(sources[0], options.allowHttp, ports);
+    if(outcome.result === null) {
+      output.err(`laurel: cannot verify ${outcome.source}: ${outcome.error}\n`);
+      return EXIT.notVerified;
+    }
+    output.out(options.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : formatResult(outcome.result, outcome.source));
+    return outcome.result.verified ? EXIT.ok : EXIT.notVerified;
+  }
+  let verified = 0;
+  let first = true;
+  if(options.json) output.out('[\n');
+  await forEachInOrder(sources, source => verifySource(source, options.allowHttp, ports), outcome => {
+    if(outcome.result?.verified) verified++;
+    if(outcome.result === null) output.err(`laurel: cannot verify ${outcome.source}: ${outcome.error}\n`);
+    if(options.json) {
+      // One element per line, written as it is ready: 10,000 results need not be held in memory.
+      output.out(`${first ? '' : ',\n'}${JSON.stringify(outcome)}`);
+      first = false;
+    } else if(outcome.result !== null) {
+      output.out(formatResult(outcome.result, outcome.source));
+    }
+  });
+  const notVerified = sources.length - verified;
+  output.out(options.json ? `${first ? '' : '\n'}]\n` : `${verified} verified, ${notVerified} not verified\n`);
+  return notVerified === 0 ? EXIT.ok : EXIT.notVerified;
+}
+
+/** Verifies one source. Never throws for the credential's content; a UsageError (unreadable file) or a bug still throws. */
+async function verifySource(source: string, allowHttp: boolean, ports: Ports): Promise<SourceOutcome> {
+  const loaded = await loadCredential(source, allowHttp);
+  if(!loaded.ok) return {source, result: null, error: loaded.message};
   const result = 'jwt' in loaded ? await verifyVcJwt(loaded.jwt, ports) : await verifyCredential(loaded.value, ports);
-  output.out(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result, options.source));
-  return result.verified ? EXIT.ok : EXIT.notVerified;
+  return {source, result};
+}
+
+/**
+ * Runs `work` over the items with up to IN_FLIGHT at once and hands each result
+ * to `emit` in the items' order. A rejection is rethrown when its turn comes,
+ * after the work already started has settled (no unhandled rejections).
+ */
+async function forEachInOrder<T, R>(items: T[], work: (item: T) => Promise<R>, emit: (result: R) => void): Promise<void> {
+  type Settled = {ok: true; value: R} | {ok: false; error: unknown};
+  const pending: Promise<Settled>[] = [];
+  let next = 0;
+  const start = () => {
+    if(next < items.length) pending.push(work(items[next++]).then(value => ({ok: true as const, value}), error => ({ok: false as const, error})));
+  };
+  for(let i = 0; i < IN_FLIGHT; i++) start();
+  while(pending.length) {
+    const settled = await pending.shift()!;
+    if(!settled.ok) {
+      await Promise.all(pending);
+      throw settled.error;
+    }
+    start();
+    emit(settled.value);
+  }
+}
+
+/**
+ * Checks every source argument before anything is verified, and expands each
+ * directory into its *.json, *.jwt, *.png and *.svg files (sorted by name, not
+ * recursive). `many` is whether the output is the multi-source form: more than
+ * one argument, or any directory (so a script reading a directory always gets
+ * an array, whatever the number of files in it).
+ */
+export async function expandSources(args: string[], allowHttp: boolean): Promise<{sources: string[]; many: boolean}> {
+  const sources: string[] = [];
+  let many = args.length > 1;
+  for(const arg of args) {
+    if(looksLikeUrl(arg)) {
+      parseSourceUrl(arg, allowHttp);
+      sources.push(arg);
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(arg);
+    } catch(error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(code === 'ENOENT' ? `no such file: ${arg}` : `cannot read ${arg}: ${(error as Error).message}`);
+    }
+    if(!info.isDirectory()) {
+      // A file, or something that is not one: readCredentialFile reports the latter when it comes to it.
+      sources.push(arg);
+      continue;
+    }
+    many = true;
+    let entries;
+    try {
+      entries = await readdir(arg, {withFileTypes: true});
+    } catch(error) {
+      throw new UsageError(`cannot read directory ${arg}: ${(error as Error).message}`);
+    }
+    const names = entries
+      .filter(e => (e.isFile() || e.isSymbolicLink()) && DIRECTORY_EXTENSIONS.includes(extname(e.name).toLowerCase()))
+      .map(e => e.name)
+      .sort();
+    if(!names.length) throw new UsageError(`${arg} holds no ${DIRECTORY_EXTENSIONS.map(x => `*${x}`).join(', ')} file`);
+    sources.push(...names.map(name => join(arg, name)));
+  }
+  return {sources, many};
 }
 
 /** Whether a source argument names a URL rather than a file. */
