@@ -55,10 +55,50 @@ export function parseCredential(input: unknown): {ok: true; credential: ParsedCr
   }
   if(until !== undefined && !isDateTimeStamp(until)) problem(untilKey, `${untilKey} must be a dateTime with a time zone`);
   if(input.id !== undefined && typeof input.id !== 'string') problem('id', 'id must be a URL string');
+  const keyword = findForbiddenKeyword(input);
+  if(keyword) problem(keyword.path, keyword.message);
   if(problems.length) return {ok: false, problems};
   return {ok: true, credential: {
     version, document: input, id: input.id as string | undefined, types: types as string[], issuerId: issuerId!,
     validFrom: from as string | undefined, validUntil: until as string | undefined, subjects: subjects!,
     proofs: Array.isArray(input.proof) ? input.proof : input.proof === undefined ? [] : [input.proof],
   }};
+}
+
+// JSON-LD keywords a credential may carry below the top-level @context: value
+// objects for language and direction (VC 2.0 §11.1). Any other keyword either
+// changes how terms are read (a nested @context, @vocab, @base) outside the
+// contexts check, or adds JSON that maps to no data (@index, @nest, @reverse …):
+// text a reader would see but the signature does not cover.
+const VALUE_KEYWORDS = new Set(['@value', '@language', '@direction']);
+
+/** Finds a JSON-LD keyword member or a null that is not allowed where it stands (iterative: deep input is fine). */
+function findForbiddenKeyword(input: Record<string, unknown>): {path: string; message: string} | null {
+  const stack: [unknown, string][] = [[input, '']];
+  while(stack.length) {
+    const [node, path] = stack.pop()!;
+    // JSON-LD ignores null: a null member would be unsigned JSON under RDFC.
+    if(node === null) return {path, message: `${path} is null: null values are not allowed in a credential`};
+    if(Array.isArray(node)) {
+      node.forEach((v, i) => stack.push([v, `${path}[${i}]`]));
+      continue;
+    }
+    if(!isObject(node)) continue;
+    for(const [key, value] of Object.entries(node)) {
+      const at = path ? `${path}.${key}` : key;
+      if(key.startsWith('@')) {
+        // @context stands at the top level, and in a proof (JCS suites copy the document's context there).
+        const proofs = Array.isArray(input.proof) ? input.proof : [input.proof];
+        const allowed = (key === '@context' && (node === input || proofs.includes(node))) || VALUE_KEYWORDS.has(key);
+        if(!allowed) {
+          return {path: at, message: key === '@context'
+            ? `an embedded @context (${at}) is not allowed: vocabulary may only be declared at the top level`
+            : `the JSON-LD keyword ${key} (${at}) is not allowed in a credential`};
+        }
+        continue;
+      }
+      stack.push([value, at]);
+    }
+  }
+  return null;
 }

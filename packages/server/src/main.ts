@@ -4,6 +4,7 @@ import {loadMasterKey} from './crypto/master-key.js';
 import {openDatabase} from './db/open.js';
 import {seedDemo} from './demo.js';
 import {createLaurel} from './laurel.js';
+import {browserBundle} from './pages/browser-bundle.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -37,6 +38,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({port: config.port, host: config.host});
+  // Build the browser verifier now rather than on the first visitor's page view.
+  void browserBundle(error => log(`The browser verifier could not be built; pages are served without it: ${(error as Error).message}`));
   log(`Laurel is running at ${config.publicUrl}`);
 }
 

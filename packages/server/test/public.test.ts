@@ -31,6 +31,18 @@ function pick(page: string, re: RegExp): string {
   return unescapeHtml(m![1]);
 }
 
+/**
+ * The page's script elements are exactly Laurel's own: the same-origin verifier
+ * bundle and its non-executed JSON data block. User data never adds one.
+ */
+function expectOnlyOwnScripts(page: string) {
+  const scripts = page.match(/<script[^>]*>/gi) ?? [];
+  for(const tag of scripts) {
+    expect(tag).toMatch(/^<script (type="module" src="\/assets\/verify-[0-9a-f]{16}\.js"|type="application\/json" id="laurel-verify")>$/);
+  }
+  expect(page.match(/<\/script/gi)?.length ?? 0).toBe(scripts.length);
+}
+
 const verdict = (page: string) => pick(page, /data-testid="verdict">([^<]*)</);
 const ogContent = (page: string, property: string) => pick(page, new RegExp(`<meta property="${property}" content="([^"]*)">`));
 /** [status, code] per rendered check, in page order. */
@@ -245,7 +257,7 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expectHtml(pageRes);
       const page = pageRes.body;
       // No markup from user data: no script or img element, and the same tags as a plain page.
-      expect(page).not.toMatch(/<script/i);
+      expectOnlyOwnScripts(page);
       expect(page).not.toMatch(/<img/i);
       expect(page).not.toContain(']]>');
       expect(tagSkeleton(page)).toEqual(baseline);
@@ -515,8 +527,8 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expect(csp.get('script-src')).toEqual(["'self'"]);
       expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
       expect(csp.get('object-src')).toEqual(["'none'"]);
-      // The pages need no script at all, so script-src 'self' costs nothing.
-      expect(res.body).not.toMatch(/<script/i);
+      // The only scripts are the same-origin verifier bundle and its JSON data block.
+      expectOnlyOwnScripts(res.body);
     });
 
     it('JSON responses carry nosniff too', async () => {

@@ -1,9 +1,15 @@
 /** The public credential page, /c/<id>: who issued what to whom and when, and every check. */
 import type {AchievementCredential, VerificationResult} from '@laurel/core';
-import {html, layout, safeUrl} from './html.js';
+import {renderCheckList, renderVerdict} from './check-list.js';
+import {html, jsonScript, layout, safeUrl} from './html.js';
 
-const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '–'} as const;
-const LABELS = {passed: 'Passed', failed: 'Failed', warning: 'Warning', skipped: 'Not checked'} as const;
+/** What the page needs to verify again in the visitor's browser (absent: server result only). */
+export interface BrowserCheckOptions {
+  /** The verifier bundle's URL (/assets/verify-<hash>.js). */
+  scriptUrl: string;
+  /** This instance's public host: did:web DIDs on it are read from this origin. */
+  publicHost: string;
+}
 
 function formatDate(iso: string | undefined): string {
   if(!iso) return '';
@@ -18,7 +24,8 @@ export function recipientName(credential: AchievementCredential): string {
 }
 
 /** Renders the page. */
-export function renderCredentialPage(credential: AchievementCredential, result: VerificationResult, jsonUrl: string): string {
+export function renderCredentialPage(credential: AchievementCredential, result: VerificationResult, jsonUrl: string,
+  browser?: BrowserCheckOptions): string {
   const achievement = credential.credentialSubject.achievement;
   const issuer = credential.issuer;
   const name = recipientName(credential);
@@ -33,15 +40,14 @@ export function renderCredentialPage(credential: AchievementCredential, result: 
 <meta property="og:title" content="${title}">
 <meta property="og:description" content="${description}">
 <meta property="og:url" content="${safeUrl(credential.id)}">
-<meta property="og:type" content="website">`;
+<meta property="og:type" content="website">
+${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : ''}`;
   const body = html`
 <section class="card" aria-labelledby="title">
   <p class="muted"><bdi>${issuer.name}</bdi> awarded</p>
   <h1 id="title"><bdi>${achievement.name}</bdi></h1>
   <p>to <strong><bdi>${name}</bdi></strong></p>
-  <p>${result.verified
-    ? html`<span class="badge ok" data-testid="verdict">✓ Verified</span>`
-    : html`<span class="badge bad" data-testid="verdict">✗ Not verified</span>`}</p>
+  <p data-testid="verdict-line">${renderVerdict(result.verified)}</p>
   <dl>
     <dt>Issued by</dt><dd>${issuer.url ? html`<a href="${safeUrl(issuer.url)}" rel="noopener">${issuer.name}</a>` : issuer.name} <code>${issuer.id}</code></dd>
     <dt>Issued on</dt><dd>${formatDate(credential.validFrom)}</dd>
@@ -54,10 +60,10 @@ export function renderCredentialPage(credential: AchievementCredential, result: 
 </section>
 <section class="card" aria-labelledby="checks">
   <h2 id="checks">Checks</h2>
-  <ul class="checks">
-    ${result.checks.map(c => html`<li class="${c.status}" data-code="${c.code}"><span class="mark" aria-label="${LABELS[c.status]}">${MARKS[c.status]}</span><span>${c.message} <code>${c.code}</code></span></li>`)}
-  </ul>
+  ${renderCheckList(result.checks)}
+  <p class="note muted" data-testid="browser-check" aria-live="polite">Checked by this server.</p>
   <p class="muted">Download the <a href="${jsonUrl}">signed credential (JSON)</a> and check it yourself with <code>npx laurel verify</code>.</p>
-</section>`;
+</section>
+${browser ? jsonScript('laurel-verify', {mode: 'credential', credentialUrl: jsonUrl, publicHost: browser.publicHost}) : ''}`;
   return layout(title, body, head);
 }

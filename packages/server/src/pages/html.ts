@@ -41,6 +41,15 @@ export function safeUrl(value: unknown): string {
   }
 }
 
+/**
+ * A `<script type="application/json">` data block: not executed, so the CSP
+ * (script-src 'self') allows it. `<` is escaped so no value can end the element.
+ */
+export function jsonScript(id: string, value: unknown): SafeHtml {
+  const json = JSON.stringify(value).replace(/</g, '\\u003c');
+  return new SafeHtml(`<script type="application/json" id="${escapeHtml(id)}">${json}</script>`);
+}
+
 /** The page shell shared by public pages. */
 export function layout(title: string, body: SafeHtml, head: SafeHtml = html``): string {
   return html`<!doctype html>
@@ -48,6 +57,7 @@ export function layout(title: string, body: SafeHtml, head: SafeHtml = html``): 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 ${head}
 <style>
@@ -61,7 +71,10 @@ h1{font-size:1.7rem;margin:.2rem 0 .4rem}h2{font-size:1.1rem;margin:0 0 .8rem}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1.2rem;margin:0}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 ul.checks{list-style:none;padding:0;margin:0}ul.checks li{display:grid;grid-template-columns:1.6rem 1fr;padding:.45rem 0;border-top:1px solid var(--line)}
 ul.checks li:first-child{border-top:0}.mark{font-weight:700}.passed .mark{color:var(--ok)}.failed .mark{color:var(--bad)}.warning .mark{color:var(--warn)}.skipped .mark{color:var(--muted)}
-code{font-size:.8rem;color:var(--muted)}a{color:#2457c5}footer{color:var(--muted);font-size:.85rem;text-align:center}
+code{font-size:.8rem;color:var(--muted)}.note{font-size:.9rem;margin:.8rem 0 0}
+textarea{width:100%;min-height:10rem;font:13px/1.4 ui-monospace,monospace;padding:.6rem;border:1px solid var(--line);border-radius:8px}
+input[type=url]{width:100%;padding:.5rem;border:1px solid var(--line);border-radius:8px}button{font:inherit;padding:.45rem 1rem;border-radius:8px;border:1px solid #2457c5;background:#2457c5;color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:#2457c5}.drop{border:2px dashed var(--line);border-radius:10px;padding:1rem;text-align:center;margin:.8rem 0}.drop.over{border-color:#2457c5;background:#eef3fd}a{color:#2457c5}footer{color:var(--muted);font-size:.85rem;text-align:center}
 </style>
 </head>
 <body>

@@ -6,9 +6,14 @@ import type {AchievementCredential} from '@laurel/core';
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify';
 import {notFound} from '../../errors.js';
 import type {Services} from '../../laurel.js';
-import {renderCredentialPage} from '../../pages/credential-page.js';
+import {parseJsonStrict} from '@laurel/core';
+import {browserBundle} from '../../pages/browser-bundle.js';
+import {type BrowserCheckOptions, renderCredentialPage} from '../../pages/credential-page.js';
 import {html, layout} from '../../pages/html.js';
+import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../../pages/verify-input.js';
+import {renderVerifyPage, type VerifyPageOutcome} from '../../pages/verify-page.js';
 import {qrPng, qrSvg} from '../../services/qr.js';
+import {BODY_LIMIT} from '../app.js';
 import {problem, sendProblem} from '../problem.js';
 
 /** Whether the client prefers JSON over HTML (Accept with q-values). */
@@ -33,6 +38,40 @@ const publicJson = (reply: FastifyReply, type: string) =>
 
 /** Registers the public routes. */
 export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
+  const publicHost = new URL(s.ctx.publicUrl).host;
+  /** The script and settings for checking again in the browser; none (no-JS page) when the bundle cannot be built. */
+  const browserCheck = async (request: FastifyRequest): Promise<BrowserCheckOptions | undefined> => {
+    const bundle = await browserBundle(error => request.log.error({err: error}, 'the browser verifier bundle could not be built'));
+    return bundle ? {scriptUrl: bundle.url, publicHost} : undefined;
+  };
+
+  // The browser verifier: immutable under its content-hashed name, revalidated (ETag) under the plain one.
+  app.get('/assets/:file', async (request: FastifyRequest<{Params: {file: string}}>, reply) => {
+    const bundle = await browserBundle(error => request.log.error({err: error}, 'the browser verifier bundle could not be built'));
+    const file = request.params.file;
+    if(!bundle || (file !== 'verify.js' && file !== `verify-${bundle.hash}.js`)) throw notFound('NOT_FOUND', 'This file');
+    const etag = `"${bundle.hash}"`;
+    reply.type('text/javascript; charset=utf-8').header('etag', etag)
+      .header('cache-control', file === 'verify.js' ? 'no-cache' : 'public, max-age=31536000, immutable');
+    if(request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.send(bundle.code);
+  });
+
+  app.get('/verify', async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderVerifyPage({kind: 'none'}, '', await browserCheck(request))));
+
+  // The no-JavaScript form post (application/x-www-form-urlencoded, only on this route).
+  app.register(async scoped => {
+    scoped.addContentTypeParser('application/x-www-form-urlencoded', {parseAs: 'string', bodyLimit: BODY_LIMIT},
+      (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+    scoped.post('/verify', async (request, reply) => {
+      const form = (request.body ?? {}) as Record<string, unknown>;
+      const input = typeof form.input === 'string' ? form.input : '';
+      const outcome = await verifyFormInput(s, input);
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
+        .send(renderVerifyPage(outcome, input, await browserCheck(request)));
+    });
+  });
   app.get('/healthz', async (_request, reply) => {
     try {
       await s.ctx.db.query('SELECT 1');
@@ -64,7 +103,7 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     const credential = JSON.parse(row.document) as AchievementCredential;
     const result = await s.verification.verify(credential);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache')
-      .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`));
+      .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`, await browserCheck(request)));
   });
 
   // QR codes pointing to the credential's verification URL (its id).
@@ -105,4 +144,23 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     return publicJson(reply, 'application/ld+json; charset=utf-8')
       .send({'@context': ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'], ...s.achievements.toOpenBadge(org, row)});
   });
+}
+
+/** Verifies what was typed into the /verify form on the server. */
+async function verifyFormInput(s: Services, text: string): Promise<VerifyPageOutcome> {
+  const input = classifyInput(text);
+  switch(input.kind) {
+    case 'empty': return {kind: 'error', message: 'Paste a credential, a vc+jwt or a link first.'};
+    case 'unknown': return {kind: 'error', message: UNKNOWN_INPUT_MESSAGE};
+    case 'url': {
+      const result = await s.verification.verifyUrl(input.url);
+      return result.input.error ? {kind: 'error', message: result.input.error} : {kind: 'result', result};
+    }
+    case 'jwt': return {kind: 'result', result: await s.verification.verifyJwt(input.jwt)};
+    case 'credential': {
+      const parsed = parseJsonStrict(input.text);
+      if(!parsed.ok) return {kind: 'error', message: `This is not valid JSON: ${parsed.problem.message}`};
+      return {kind: 'result', result: await s.verification.verify(parsed.value)};
+    }
+  }
 }

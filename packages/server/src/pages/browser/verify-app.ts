@@ -1,0 +1,234 @@
+/**
+ * The verifier in the visitor's browser (bundled by pages/browser-bundle.ts).
+ *
+ * - On a credential page (/c/<id>) it fetches the credential JSON from this
+ *   origin, verifies it with the core, and replaces the server's check list with
+ *   its own results. The server-rendered list stays when anything goes wrong.
+ * - On /verify it checks pasted JSON or a vc+jwt, or a dropped .json/.png/.svg
+ *   file, entirely in the browser; links and "Check on the server instead" go to
+ *   POST /api/v1/verify.
+ *
+ * The page passes its settings in a `<script type="application/json" id="laurel-verify">`
+ * block (CSP: no inline script runs). Untrusted text is only ever set as textContent.
+ */
+import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createDocumentLoader, didKeyDocument, didWebDocumentUrl,
+  parseJsonStrict, type Resolution, type VerificationResult, verifyCredential, verifyVcJwt, type VerifyPorts} from '@laurel/core';
+// Pure and browser-safe (OB 3.0 §5.3); bundled from the CLI until it moves to a shared package.
+import {isPng, looksLikeSvg, unbakePng, unbakeSvg} from '../../../../cli/src/unbake.js';
+import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../verify-input.js';
+
+/** The settings a page passes in its data block. */
+interface PageData {
+  mode: 'credential' | 'verify';
+  /** Credential pages: the same-origin URL of the credential JSON. */
+  credentialUrl?: string;
+  /** This instance's public host: did:web DIDs on it are read from this origin. */
+  publicHost: string;
+}
+
+const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '–'} as const;
+const LABELS = {passed: 'Passed', failed: 'Failed', warning: 'Warning', skipped: 'Not checked'} as const;
+
+/**
+ * DID resolution in the browser. The CSP (default-src 'self') and CORS allow only
+ * this origin, so did:web documents are read from here when the DID is this
+ * instance's (or this custom domain's); did:key needs no fetch.
+ */
+function browserResolver(publicHost: string): ControllerResolver {
+  const cache = new Map<string, Promise<Resolution>>();
+  const resolve = async (id: string): Promise<Resolution> => {
+    if(id.startsWith('did:key:')) {
+      const document = didKeyDocument(id);
+      return document ? {ok: true, document} : {ok: false, message: 'not a valid Ed25519 did:key'};
+    }
+    if(!id.startsWith('did:web:')) return {ok: false, message: 'only did:key and did:web issuers can be resolved'};
+    const url = didWebDocumentUrl(id);
+    if(!url) return {ok: false, message: 'not a valid did:web'};
+    const host = url.host.toLowerCase();
+    if(host !== publicHost.toLowerCase() && host !== location.host.toLowerCase()) {
+      return {ok: false, message: `your browser can only read DID documents of this site, not ${url.host}; use “Check on the server instead”`};
+    }
+    const response = await fetch(url.pathname, {headers: {accept: 'application/did+json, application/json'}, credentials: 'omit'});
+    if(!response.ok) return {ok: false, message: `the DID document could not be read (HTTP ${response.status})`};
+    const parsed = parseJsonStrict(await response.text());
+    return parsed.ok ? {ok: true, document: parsed.value as never} : {ok: false, message: parsed.problem.message};
+  };
+  return id => {
+    let hit = cache.get(id);
+    if(!hit) {
+      hit = resolve(id).catch(error => ({ok: false, message: `the DID document could not be read: ${(error as Error).message}`}));
+      cache.set(id, hit);
+    }
+    return hit;
+  };
+}
+
+function browserPorts(publicHost: string): VerifyPorts {
+  return {canonicalizer: new Canonicalizer(createDocumentLoader()), resolveController: browserResolver(publicHost),
+    now: () => new Date(), suites: ALL_SUITES};
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for(const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/** The same markup as pages/check-list.ts renderCheckList. */
+function checkItems(checks: readonly Check[]): HTMLLIElement[] {
+  return checks.map(c => el('li', {class: c.status, 'data-code': c.code},
+    el('span', {class: 'mark', 'aria-label': LABELS[c.status]}, MARKS[c.status]),
+    el('span', {}, `${c.message} `, el('code', {}, c.code))));
+}
+
+function verdictBadge(verified: boolean): HTMLSpanElement {
+  return verified
+    ? el('span', {class: 'badge ok', 'data-testid': 'verdict'}, '✓ Verified')
+    : el('span', {class: 'badge bad', 'data-testid': 'verdict'}, '✗ Not verified');
+}
+
+/** /c/<id>: verify again here and show this browser's results in place of the server's. */
+async function recheckCredentialPage(data: PageData): Promise<void> {
+  const line = document.querySelector<HTMLElement>('[data-testid="browser-check"]');
+  const list = document.querySelector<HTMLElement>('ul.checks');
+  const verdictLine = document.querySelector<HTMLElement>('[data-testid="verdict-line"]');
+  if(!line || !list || !verdictLine || !data.credentialUrl) return;
+  line.textContent = 'Checking again in your browser…';
+  try {
+    const response = await fetch(data.credentialUrl, {headers: {accept: 'application/ld+json'}, credentials: 'omit'});
+    if(!response.ok) throw new Error(`HTTP ${response.status}`);
+    const parsed = parseJsonStrict(await response.text());
+    if(!parsed.ok) throw new Error(parsed.problem.message);
+    const result = await verifyCredential(parsed.value, browserPorts(data.publicHost));
+    const serverVerified = verdictLine.querySelector('.badge.ok') !== null;
+    list.replaceChildren(...checkItems(result.checks));
+    verdictLine.replaceChildren(verdictBadge(result.verified));
+    line.textContent = result.verified === serverVerified
+      ? 'Checked again in your browser.'
+      : `Checked again in your browser. The server's answer was different (${serverVerified ? 'verified' : 'not verified'}); the browser's is shown.`;
+    line.dataset.browser = 'checked';
+  } catch(error) {
+    console.error('Laurel: browser verification failed', error);
+    line.textContent = "Your browser could not check this credential; the server's result is shown.";
+    line.dataset.browser = 'failed';
+  }
+}
+
+/** /verify: browser-side checks of pasted text and dropped files; links and server checks through the API. */
+function setUpVerifyPage(data: PageData): void {
+  const form = document.getElementById('verify-form') as HTMLFormElement | null;
+  const input = document.getElementById('verify-input') as HTMLTextAreaElement | null;
+  const resultBox = document.getElementById('verify-result');
+  const drop = document.getElementById('verify-drop');
+  const file = document.getElementById('verify-file') as HTMLInputElement | null;
+  if(!form || !input || !resultBox) return;
+  const ports = browserPorts(data.publicHost);
+
+  const showError = (message: string) => {
+    resultBox.hidden = false;
+    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {class: 'badge bad', 'data-testid': 'input-error'}, message));
+  };
+  const showResult = (result: VerificationResult, where: string) => {
+    resultBox.hidden = false;
+    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified)),
+      el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks)),
+      el('p', {class: 'note muted', 'data-testid': 'result-where'}, where));
+  };
+  const busy = (message: string) => {
+    resultBox.hidden = false;
+    resultBox.replaceChildren(el('p', {class: 'muted'}, message));
+  };
+
+  const askServer = async (body: Record<string, unknown>, where: string) => {
+    busy('Asking the server…');
+    try {
+      const response = await fetch('/api/v1/verify', {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json'},
+        body: JSON.stringify(body), credentials: 'omit'});
+      const json = await response.json() as VerificationResult & {input?: {error?: string}; detail?: string};
+      if(!response.ok) return showError(json.detail ?? `The server answered HTTP ${response.status}.`);
+      if(json.input?.error) return showError(json.input.error);
+      showResult(json, where);
+    } catch(error) {
+      showError(`The server could not be reached: ${(error as Error).message}`);
+    }
+  };
+
+  const check = async (onServer: boolean) => {
+    const kind = classifyInput(input.value);
+    if(kind.kind === 'empty') return showError('Paste a credential, a vc+jwt or a link first, or drop a file.');
+    if(kind.kind === 'unknown') return showError(UNKNOWN_INPUT_MESSAGE);
+    if(kind.kind === 'url') return askServer({url: kind.url}, 'Checked by this server, which fetched the link (browsers may not fetch other sites).');
+    let credential: unknown;
+    if(kind.kind === 'credential') {
+      const parsed = parseJsonStrict(kind.text);
+      if(!parsed.ok) return showError(`This is not valid JSON: ${parsed.problem.message}`);
+      credential = parsed.value;
+    }
+    if(onServer) return askServer(kind.kind === 'jwt' ? {jwt: kind.jwt} : {credential}, 'Checked by this server, at your request.');
+    busy('Checking in your browser…');
+    try {
+      const result = kind.kind === 'jwt' ? await verifyVcJwt(kind.jwt, ports) : await verifyCredential(credential, ports);
+      showResult(result, 'Checked in your browser: nothing was sent to the server.');
+    } catch(error) {
+      console.error('Laurel: browser verification failed', error);
+      showError(`Your browser could not check this credential (${(error as Error).message}). Try “Check on the server instead”.`);
+    }
+  };
+
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
+    void check(submitter?.value === 'server');
+  });
+
+  const readFile = async (f: File) => {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    let text: string;
+    if(isPng(bytes)) {
+      const unbaked = unbakePng(bytes);
+      if(!unbaked.ok) return showError(`${f.name}: ${unbaked.problem.message} (${unbaked.problem.code})`);
+      text = unbaked.text;
+    } else {
+      text = new TextDecoder().decode(bytes);
+      if(looksLikeSvg(text)) {
+        const unbaked = unbakeSvg(text);
+        if(!unbaked.ok) return showError(`${f.name}: ${unbaked.problem.message} (${unbaked.problem.code})`);
+        text = unbaked.text;
+      }
+    }
+    input.value = text.trim();
+    await check(false);
+  };
+
+  if(drop && file) {
+    // The file picker and drop zone need JavaScript; the no-JS form takes pasted text only.
+    drop.hidden = false;
+    file.addEventListener('change', () => void (file.files?.[0] && readFile(file.files[0])));
+    drop.addEventListener('dragover', event => {
+      event.preventDefault();
+      drop.classList.add('over');
+    });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', event => {
+      event.preventDefault();
+      drop.classList.remove('over');
+      const f = event.dataTransfer?.files[0];
+      if(f) void readFile(f);
+    });
+  }
+}
+
+function readPageData(): PageData | null {
+  const block = document.getElementById('laurel-verify');
+  if(!block?.textContent) return null;
+  try {
+    return JSON.parse(block.textContent) as PageData;
+  } catch {
+    return null;
+  }
+}
+
+const data = readPageData();
+if(data?.mode === 'credential') void recheckCredentialPage(data);
+else if(data?.mode === 'verify') setUpVerifyPage(data);

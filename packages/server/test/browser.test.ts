@@ -1,0 +1,181 @@
+/**
+ * Browser tests with real Chromium (Debian /usr/bin/chromium, driven by
+ * playwright-core; no browser is downloaded). A listening Laurel on 127.0.0.1:
+ * the credential page verifies again in the browser, /verify checks pasted,
+ * tampered and dropped credentials in the browser, and both pages still work
+ * with JavaScript off. No request may leave 127.0.0.1.
+ */
+import {existsSync, mkdirSync} from 'node:fs';
+import type {AddressInfo} from 'node:net';
+import {fileURLToPath} from 'node:url';
+import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {crc32, OB3_NAMESPACE} from '../../cli/src/unbake.js';
+import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+// The README's screenshot: written when missing or when UPDATE_SCREENSHOT=1, so a test run leaves the tree clean.
+const SCREENSHOT = fileURLToPath(new URL('../../../docs/screenshot-credential.png', import.meta.url));
+const WRITE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT);
+
+/** One PNG chunk (PNG §5.3): length, type, data, CRC over type and data. */
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  Buffer.from(data).copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** A 1×1 PNG baked with the credential (OB 3.0 §5.3.1: iTXt, keyword openbadgecredential, uncompressed). */
+function bakedPng(text: string): Buffer {
+  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
+  const itxt = Buffer.concat([Buffer.from('openbadgecredential\0', 'latin1'), Buffer.from([0, 0, 0, 0]), Buffer.from(text, 'utf8')]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('iTXt', itxt),
+    pngChunk('IEND', new Uint8Array())]);
+}
+
+/** An SVG baked with the credential (OB 3.0 §5.3.2). */
+const bakedSvg = (text: string) => `<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="${OB3_NAMESPACE}" width="4" height="4">
+<openbadges:credential><![CDATA[${text.replaceAll(']]>', ']]]]><![CDATA[>')}]]></openbadges:credential><rect width="4" height="4"/></svg>`;
+
+const hasChromium = existsSync(CHROMIUM);
+
+describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () => {
+  let t: TestLaurel;
+  let browser: Browser;
+  let base: string;
+  let id: string;
+  let credentialJson: string;
+  const requests: string[] = [];
+
+  /** A fresh context that records every request its pages make. */
+  async function newContext(options: {javaScriptEnabled?: boolean} = {}): Promise<BrowserContext> {
+    const context = await browser.newContext({viewport: {width: 1000, height: 800}, ...options});
+    context.on('request', request => void requests.push(request.url()));
+    return context;
+  }
+
+  /** [status, code] of every check item in the list, in order. */
+  const checksOf = (page: Page, scope = 'body') =>
+    page.$$eval(`${scope} ul.checks li`, items => items.map(li => [li.className, li.getAttribute('data-code')]));
+
+  beforeAll(async () => {
+    // The server's clock is the harness's (1 March 2026); the browser checks validity with its own.
+    t = await startLaurel('pglite');
+    await t.app.listen({host: '127.0.0.1', port: 0});
+    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const {apiKey} = await createOrg(t.app, {slug: 'acme', url: 'https://acme.example/'});
+    const achievement = (await api(t.app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json();
+    const issued = await api(t.app, apiKey).post('/api/v1/credentials', {achievementId: achievement.id, recipient: {name: 'Ada Lovelace'}});
+    expect(issued.statusCode).toBe(201);
+    id = issued.json().id;
+    credentialJson = (await t.app.inject({method: 'GET', url: `/c/${id}.json`})).body;
+    browser = await chromium.launch({executablePath: CHROMIUM, args: ARGS, headless: true});
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    // Nothing but this Laurel: no fonts, no CDN, no DID or context fetched elsewhere.
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter(url => !url.startsWith(`${base}/`))).toEqual([]);
+  });
+
+  it('re-verifies the credential page in the browser: every check passes', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', error => void errors.push(error.message));
+    page.on('console', message => void (message.type() === 'error' && errors.push(message.text())));
+    await page.goto(`${base}/c/${id}`);
+    const line = page.getByTestId('browser-check');
+    await line.and(page.locator('[data-browser]')).waitFor({timeout: 20_000});
+    expect(errors).toEqual([]);
+    expect(await line.textContent()).toBe('Checked again in your browser.');
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+    // No revocation status is published for this credential: that one check is "not checked"; all others passed.
+    expect(await checksOf(page)).toEqual([
+      ['passed', 'STRUCTURE_VALID'], ['passed', 'CONTEXTS_ALLOWED'], ['passed', 'SCHEMA_VALID'], ['passed', 'PROOF_VALID'],
+      ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['skipped', 'STATUS_NONE'],
+    ]);
+    if(WRITE_SCREENSHOT) {
+      mkdirSync(new URL('../../../docs/', import.meta.url), {recursive: true});
+      await page.screenshot({path: SCREENSHOT});
+    }
+    await context.close();
+  });
+
+  it('verifies pasted JSON in the browser and finds a tampered credential', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/verify`);
+    await page.locator('#verify-input').fill(credentialJson);
+    await page.getByRole('button', {name: 'Verify', exact: true}).click();
+    await page.getByTestId('result-where').waitFor();
+    expect(await page.getByTestId('result-where').textContent()).toContain('Checked in your browser');
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+
+    const tampered = JSON.parse(credentialJson);
+    tampered.credentialSubject.identifier[0].identityHash = 'Mallory';
+    await page.locator('#verify-input').fill(JSON.stringify(tampered, null, 2));
+    await page.getByRole('button', {name: 'Verify', exact: true}).click();
+    await page.locator('#verify-result li[data-code="PROOF_VERIFICATION_ERROR"].failed').waitFor();
+    expect(await page.getByTestId('verdict').textContent()).toBe('✗ Not verified');
+    expect(await page.getByTestId('result-where').textContent()).toContain('nothing was sent to the server');
+
+    // The same input, checked by the server at the user's request, fails the same way.
+    await page.getByTestId('server-check').click();
+    await page.getByTestId('result-where').filter({hasText: 'at your request'}).waitFor();
+    expect(await checksOf(page, '#verify-result')).toContainEqual(['failed', 'PROOF_VERIFICATION_ERROR']);
+    await context.close();
+  });
+
+  it('verifies a selected .json file and baked .png and .svg badges in the browser', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/verify`);
+    const files = [
+      {name: 'badge.json', mimeType: 'application/json', buffer: Buffer.from(credentialJson)},
+      {name: 'badge.png', mimeType: 'image/png', buffer: bakedPng(credentialJson)},
+      {name: 'badge.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(bakedSvg(credentialJson))},
+    ];
+    for(const file of files) {
+      await page.evaluate(() => document.getElementById('verify-result')!.replaceChildren());
+      await page.locator('#verify-file').setInputFiles(file);
+      await page.getByTestId('result-where').waitFor();
+      expect(await page.getByTestId('verdict').textContent(), file.name).toBe('✓ Verified');
+    }
+    await context.close();
+  });
+
+  it('asks the server for links, and says so', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/verify`);
+    await page.locator('#verify-input').fill(`https://laurel.test/c/${id}`);
+    await page.getByRole('button', {name: 'Verify', exact: true}).click();
+    await page.getByTestId('result-where').waitFor();
+    expect(await page.getByTestId('result-where').textContent()).toContain('which fetched the link');
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+    await context.close();
+  });
+
+  it('works without JavaScript: the server-rendered page and the form post', async () => {
+    const context = await newContext({javaScriptEnabled: false});
+    const page = await context.newPage();
+    await page.goto(`${base}/c/${id}`);
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+    expect(await page.getByTestId('browser-check').textContent()).toBe('Checked by this server.');
+
+    await page.goto(`${base}/verify`);
+    expect(await page.locator('#verify-drop').isHidden()).toBe(true);
+    await page.locator('#verify-input').fill(credentialJson);
+    await Promise.all([page.waitForURL(`${base}/verify`), page.getByRole('button', {name: 'Verify', exact: true}).click()]);
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+    expect(await page.getByTestId('result-where').textContent()).toBe('Checked by this server.');
+    await context.close();
+  });
+});
