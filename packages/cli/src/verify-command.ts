@@ -6,7 +6,7 @@ import {ALL_SUITES, Canonicalizer, type CheckStatus, createDocumentLoader, parse
   verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
 import {createControllerResolver, fetchBytes, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
-import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked} from './unbake.js';
+import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked} from '@laurel/core';
 
 /** What `laurel verify` was asked to do, already parsed from the command line. */
 export interface VerifyOptions {

@@ -6,7 +6,7 @@ import {join} from 'node:path';
 import {didKeyFromPublicKey, encodeEd25519PublicKey, signVcJwt} from '@laurel/core';
 import {PNG} from 'pngjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {crc32, MAX_BAKED_BYTES, OB3_NAMESPACE, unbakePng, unbakeSvg} from '../src/unbake.js';
+import {crc32, MAX_BAKED_BYTES, OB3_NAMESPACE, unbakePng, unbakeSvg} from '@laurel/core';
 import {didKeyIssuer, issueCredential, testKey} from './credentials.js';
 import {runCli} from './run-cli.js';
 

@@ -17,3 +17,4 @@ export * from './sign.js';
 export * from './vc-jose.js';
 export * from './verify.js';
 export * from './suites/index.js';
+export * from './unbake.js';

@@ -10,7 +10,7 @@ import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {crc32, OB3_NAMESPACE} from '../../cli/src/unbake.js';
+import {crc32, OB3_NAMESPACE} from '@laurel/core';
 import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';

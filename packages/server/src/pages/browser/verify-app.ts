@@ -14,7 +14,7 @@
 import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createDocumentLoader, didKeyDocument, didWebDocumentUrl,
   parseJsonStrict, type Resolution, type VerificationResult, verifyCredential, verifyVcJwt, type VerifyPorts} from '@laurel/core';
 // Pure and browser-safe (OB 3.0 §5.3); bundled from the CLI until it moves to a shared package.
-import {isPng, looksLikeSvg, unbakePng, unbakeSvg} from '../../../../cli/src/unbake.js';
+import {isPng, looksLikeSvg, unbakePng, unbakeSvg} from '@laurel/core';
 import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../verify-input.js';
 
 /** The settings a page passes in its data block. */
