@@ -63,10 +63,11 @@ describe('baseline: the six issued credentials verify', () => {
 
 function runKind(kind: Kind) {
   describe(kind.title, () => {
-    for(const format of FORMATS) it(format, async ctx => {
+    const applicable = kind.formats ?? FORMATS;
+    for(const format of applicable) it(format, async () => {
       const arb = kind.arb(fx, format);
-      if(!arb) return ctx.skip();
-      const applicable = FORMATS.filter(g => kind.arb(fx, g) !== null), i = applicable.indexOf(format);
+      if(!arb) throw new Error(`${kind.id} declares ${format} but has no generator for it`);
+      const i = applicable.indexOf(format);
       const runs = FULL ? RUNS : Math.floor(RUNS / applicable.length) + (i < RUNS % applicable.length ? 1 : 0);
       const row: Row = {kind: kind.id, format, expect: kind.expect, cases: 0, accepted: 0, rejected: 0, threw: 0, ms: 0, wrong: []};
       rows.push(row);
@@ -142,8 +143,8 @@ describe('known acceptances (findings of this corpus)', () => {
       expect(result.verified).toBe(false);
       expect(result.errors.map(e => e.code)).toContain('STRUCTURE_INVALID');
     });
-    it(`eddsa-jcs-2022 and vc+jwt refuse it: ${name}`, async ctx => {
-      if(name.includes('proof')) return ctx.skip();
+    // A proof-only change has no JCS/JWT counterpart here (their proofs are tested above).
+    if(!name.includes('proof')) it(`eddsa-jcs-2022 and vc+jwt refuse it: ${name}`, async () => {
       const vc = structuredClone(fx.byKey['eddsa-jcs-2022']);
       change(vc);
       expect((await verifyIssued({format: 'eddsa-jcs-2022', value: vc}, fx.ports)).verified).toBe(false);

@@ -215,6 +215,8 @@ export interface Kind {
   title: string;
   /** `reject`: must never verify. `verify`: a non-semantic change that must still verify. */
   expect: 'reject' | 'verify';
+  /** The formats the kind applies to (default: all). */
+  formats?: readonly Format[];
   arb(fx: Fixtures, format: Format): fc.Arbitrary<() => Promise<Tampered>> | null;
 }
 
@@ -303,6 +305,7 @@ export const KINDS: Kind[] = [
   },
   {
     id: 'array-reordered-unsigned', title: '4b. RDFC only: order of an unordered (@set / plain) array changed: non-semantic', expect: 'verify',
+    formats: ['eddsa-rdfc-2022'],
     arb: (fx, f) => f !== 'eddsa-rdfc-2022' ? null : docKind(fx, f, 'key', base => {
       const arrays = paths(base, v => Array.isArray(v) && new Set(v.map(x => JSON.stringify(x))).size > 1)
         .filter(p => !['allowedValue', '@context'].includes(String(p[p.length - 1])));
@@ -534,6 +537,7 @@ export function spacedJson(v: Json, rnd: () => number): string {
 export const NON_SEMANTIC: Kind[] = [
   {
     id: 'keys-reordered', title: 'N1. JSON keys reordered at every depth (DI: must verify; JWT: signed bytes, must reject)', expect: 'verify',
+    formats: ['eddsa-rdfc-2022', 'eddsa-jcs-2022'],
     arb: (fx, f) => f === 'vc+jwt' ? null : fc.integer().map(seed => async (): Promise<Tampered> => {
       const reordered = reorderKeys(fx.byKey[f], prng(seed));
       fc.pre(JSON.stringify(reordered) !== JSON.stringify(fx.byKey[f]));
@@ -555,6 +559,7 @@ export const NON_SEMANTIC: Kind[] = [
 /** JWT analogue of N1: the JWS signs the payload bytes, so reordering its keys is tampering. */
 export const JWT_KEYS_REORDERED: Kind = {
   id: 'jwt-payload-keys-reordered', title: 'N1-JWT. JWT payload keys reordered, same signature (JWS signs bytes: must reject)', expect: 'reject',
+  formats: ['vc+jwt'],
   arb: (fx, f) => f !== 'vc+jwt' ? null : fc.integer().map(seed => async (): Promise<Tampered> => {
     const [h, p, s] = (fx.byKey[f] as string).split('.');
     const payload = reorderKeys(decodePart(p), prng(seed));
