@@ -199,3 +199,26 @@ describe('the safe fetcher never connects to non-public addresses', () => {
     expect(connections).toBe(0);
   });
 });
+
+describe('the public page reuses its server-side result, but never past a validity boundary', () => {
+  it('caches per credential and expires at validUntil', async () => {
+    const t = await startLaurel('pglite');
+    try {
+      const key = (await createOrg(t.app)).apiKey;
+      const ach = (await api(t.app, key).post('/api/v1/achievements', ACHIEVEMENT)).json();
+      // Valid until 5 s after the harness clock.
+      const until = new Date(t.clock.now.getTime() + 5000).toISOString();
+      const vc = (await api(t.app, key).post('/api/v1/credentials', {achievementId: ach.id, recipient: {name: 'Short'},
+        validFrom: '2026-01-01T00:00:00Z', validUntil: until})).json();
+      const page = async () => (await t.app.inject({method: 'GET', url: `/c/${vc.id}`})).body;
+      expect(await page()).toContain('data-testid="verdict">✓ Verified');
+      t.clock.now = new Date(t.clock.now.getTime() + 2000);
+      expect(await page()).toContain('data-testid="verdict">✓ Verified');
+      t.clock.now = new Date(t.clock.now.getTime() + 4000);
+      expect(await page()).toContain('data-testid="verdict">✗ Not verified');
+      expect(await page()).toContain('data-code="EXPIRED"');
+    } finally {
+      await t.close();
+    }
+  });
+});

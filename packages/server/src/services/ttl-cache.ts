@@ -21,6 +21,11 @@ export class TtlCache<K, V> {
     this.map.set(key, {value, expires: this.now() + this.ttlMs});
   }
 
+  /** Forgets one entry. */
+  delete(key: K): void {
+    this.map.delete(key);
+  }
+
   /** Forgets everything (after a change this process made). */
   clear(): void {
     this.map.clear();

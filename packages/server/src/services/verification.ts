@@ -9,6 +9,10 @@ import type {ServiceContext} from './context.js';
 import type {CredentialService} from './credentials.js';
 import type {OrganizationService} from './organizations.js';
 import {fetchPublicJson} from './safe-fetch.js';
+import {TtlCache} from './ttl-cache.js';
+
+/** How long the public page reuses a server-side verification result. */
+export const STORED_RESULT_MS = 10_000;
 
 /** Verification use cases. */
 export class VerificationService {
@@ -83,6 +87,31 @@ export class VerificationService {
   private ports() {
     // Every suite Laurel can check: its own (eddsa-rdfc-2022, eddsa-jcs-2022) and other issuers' (ECDSA, Ed25519Signature2020).
     return {canonicalizer: this.ctx.canonicalizer, resolveController: this.resolveController, now: this.ctx.now, suites: ALL_SUITES};
+  }
+
+  /**
+   * The public page's server-side result for a stored credential, cached for
+   * STORED_RESULT_MS: the stored document never changes, so the result only moves
+   * with the clock. A cached result never outlives a validity boundary
+   * (validFrom / validUntil) that falls inside the window.
+   */
+  async verifyStored(id: string, credential: Record<string, unknown>): Promise<VerificationResult> {
+    const now = this.ctx.now().getTime();
+    const hit = this.storedResults.get(id);
+    if(hit && hit.until > now) return hit.result;
+    const result = await this.verify(credential);
+    const bounds = [credential.validFrom, credential.validUntil]
+      .map(v => typeof v === 'string' ? Date.parse(v) : NaN).filter(t => t > now);
+    this.storedResults.set(id, {result, until: Math.min(now + STORED_RESULT_MS, ...bounds)});
+    return result;
+  }
+
+  private readonly storedResults = new TtlCache<string, {result: VerificationResult; until: number}>(STORED_RESULT_MS, 10_000);
+
+  /** Forgets cached page results (a change made by this process, e.g. a revocation). */
+  forgetStored(id?: string): void {
+    if(id === undefined) this.storedResults.clear();
+    else this.storedResults.delete(id);
   }
 
   /** Verifies a credential. Never throws for an invalid credential. */

@@ -101,7 +101,7 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     reply.header('vary', 'Accept');
     if(json) return publicJson(reply, 'application/ld+json; charset=utf-8').send(row.document);
     const credential = JSON.parse(row.document) as AchievementCredential;
-    const result = await s.verification.verify(credential);
+    const result = await s.verification.verifyStored(row.id, credential);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache')
       .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`, await browserCheck(request)));
   });
