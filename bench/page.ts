@@ -96,7 +96,7 @@ export async function runPage(): Promise<PageReport> {
     }
     const results: PageResult[] = [];
     console.log('page: GET /c/<id> (HTML) …');
-    results.push(await cannon('GET /c/<id> (HTML, verifies per request)', base, 'text/html'));
+    results.push(await cannon('GET /c/<id> (HTML; server result cached 10 s)', base, 'text/html'));
     console.log('page: GET /c/<id>.json …');
     results.push(await cannon('GET /c/<id>.json', `${base}.json`, 'application/ld+json'));
     return {pinned, results};
