@@ -6,21 +6,14 @@ import {join} from 'node:path';
 import {didKeyFromPublicKey, encodeEd25519PublicKey, signVcJwt} from '@laurel/core';
 import {PNG} from 'pngjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {crc32, MAX_BAKED_BYTES, OB3_NAMESPACE, unbakePng, unbakeSvg} from '@laurel/core';
+import {bakePng as coreBakePng, MAX_BAKED_BYTES, OB3_NAMESPACE, pngChunk, unbakePng, unbakeSvg} from '@laurel/core';
 import {didKeyIssuer, issueCredential, testKey} from './credentials.js';
 import {runCli} from './run-cli.js';
 
 // ---- helpers: a PNG chunk writer, a baker, SVG templates ----
 
-/** One PNG chunk: length, type, data, CRC over type and data. */
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
+/** One PNG chunk, from core (length, type, data, CRC). */
+const chunk = (type: string, data: Uint8Array) => Buffer.from(pngChunk(type, data));
 
 /** iTXt data: keyword\0, compression flag and method, empty language tag\0, empty translated keyword\0, UTF-8 text. */
 function itxt(text: string, keyword = 'openbadgecredential', compressed = 0): Buffer {
@@ -228,5 +221,20 @@ describe.concurrent('laurel verify <baked image>', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('bakePng (core)', () => {
+  it('bakes text that unbakes exactly, and replaces an earlier credential', async () => {
+    const {PNG} = await import('pngjs');
+    const image = new PNG({width: 2, height: 2});
+    const png = PNG.sync.write(image);
+    const once = coreBakePng(png, '{"a":"é ]]> \\u003e"}');
+    expect(unbakePng(once)).toEqual({ok: true, text: '{"a":"é ]]> \\u003e"}'});
+    const twice = coreBakePng(once, '{"b":2}');
+    expect(unbakePng(twice)).toEqual({ok: true, text: '{"b":2}'});
+    // Still a valid image.
+    expect(PNG.sync.read(Buffer.from(twice)).width).toBe(2);
+    expect(() => coreBakePng(new Uint8Array(10), 'x')).toThrow(/not a PNG/);
   });
 });

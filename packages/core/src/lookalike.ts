@@ -4,10 +4,10 @@
  * and characters outside the identifier profile).
  *
  * Pure and browser-safe: script data comes from the engine's own `\p{Script_Extensions=…}`
- * regexes, confusable prototypes from the vendored ./data/confusables-ascii.json.
+ * regexes, confusable prototypes from the vendored ./unicode/confusables-ascii.json.
  */
 import punycode from 'punycode.js';
-import confusablesData from './data/confusables-ascii.json' with {type: 'json'};
+import confusablesData from './unicode/confusables-ascii.json' with {type: 'json'};
 
 /** Stable codes of the issuer-domain check. */
 export type IssuerDomainCode = 'ISSUER_DOMAIN_OK' | 'ISSUER_DOMAIN_LOOKALIKE';

@@ -188,3 +188,57 @@ export function unbakeSvg(text: string): Unbaked {
 }
 
 const firstLine = (message: string) => message.split('\n')[0];
+
+/** One PNG chunk (PNG §5.3): length, type, data, and the CRC over type and data. */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for(let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/**
+ * Bakes `text` (a credential's JSON or a compact JWS) into a PNG (OB 3.0 §5.3.1):
+ * an uncompressed iTXt chunk with keyword `openbadgecredential`, inserted before
+ * IEND. An existing credential chunk is replaced. Throws for input that is not a PNG.
+ */
+export function bakePng(png: Uint8Array, text: string): Uint8Array {
+  if(!isPng(png)) throw new TypeError('not a PNG');
+  const utf8 = new TextEncoder();
+  const header = utf8.encode(`${PNG_KEYWORD}\0`);
+  const body = utf8.encode(text);
+  const data = new Uint8Array(header.length + 4 + body.length);
+  data.set(header, 0);
+  // compression flag 0, method 0, empty language tag \0, empty translated keyword \0
+  data.set(body, header.length + 4);
+  const parts: Uint8Array[] = [PNG_SIGNATURE];
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for(let at = 8; at + 12 <= png.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    const whole = png.subarray(at, at + 12 + length);
+    at += 12 + length;
+    const isCredential = type === 'iTXt' && startsWith(whole.subarray(8), header);
+    if(type === 'IEND') {
+      parts.push(pngChunk('iTXt', data), whole);
+      break;
+    }
+    if(!isCredential) parts.push(whole);
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for(const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if(bytes.length < prefix.length) return false;
+  for(let i = 0; i < prefix.length; i++) if(bytes[i] !== prefix[i]) return false;
+  return true;
+}

@@ -10,7 +10,7 @@ import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {crc32, OB3_NAMESPACE} from '@laurel/core';
+import {bakePng, OB3_NAMESPACE, PNG_SIGNATURE, pngChunk} from '@laurel/core';
 import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,22 +20,11 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/screenshot-credential.png', import.meta.url));
 const WRITE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT);
 
-/** One PNG chunk (PNG §5.3): length, type, data, CRC over type and data. */
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  Buffer.from(data).copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
-
-/** A 1×1 PNG baked with the credential (OB 3.0 §5.3.1: iTXt, keyword openbadgecredential, uncompressed). */
+/** A 1×1 PNG baked with the credential (core's bakePng: OB 3.0 §5.3.1). */
 function bakedPng(text: string): Buffer {
-  const ihdr = Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
-  const itxt = Buffer.concat([Buffer.from('openbadgecredential\0', 'latin1'), Buffer.from([0, 0, 0, 0]), Buffer.from(text, 'utf8')]);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('iTXt', itxt),
-    pngChunk('IEND', new Uint8Array())]);
+  const ihdr = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0);
+  const png = Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IEND', new Uint8Array())]);
+  return Buffer.from(bakePng(png, text));
 }
 
 /** An SVG baked with the credential (OB 3.0 §5.3.2). */
