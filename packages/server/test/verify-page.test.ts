@@ -87,3 +87,21 @@ describe('/verify and the verifier bundle', () => {
       write: false, logLevel: 'silent', plugins: [refuseNodeBuiltins]})).rejects.toThrow(/Node built-in "node:fs"/);
   });
 });
+
+describe('compression', () => {
+  it('compresses the browser bundle and pages when asked, and not otherwise', async () => {
+    const {gunzipSync} = await import('node:zlib');
+    const t = await startLaurel('pglite');
+    try {
+      const plain = await t.app.inject({method: 'GET', url: '/assets/verify.js'});
+      expect(plain.statusCode).toBe(200);
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      const gz = await t.app.inject({method: 'GET', url: '/assets/verify.js', headers: {'accept-encoding': 'gzip'}});
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.rawPayload.length).toBeLessThan(plain.rawPayload.length / 2);
+      expect(gunzipSync(gz.rawPayload).equals(plain.rawPayload)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 /** The Fastify app: JSON parsing, auth, problem+json, and the routes. */
+import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
 import {parseJsonStrict} from '@laurel/core';
 import Fastify, {type FastifyInstance, type FastifyRequest} from 'fastify';
@@ -38,6 +39,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     trustProxy: options.trustProxy,
     routerOptions: {ignoreTrailingSlash: true, maxParamLength: 200},
   });
+
+  // gzip/brotli for responses over 1 KiB when the client asks (the browser bundle, pages, credential JSON).
+  await app.register(compress, {threshold: 1024, encodings: ['br', 'gzip']});
 
   await app.register(helmet, {
     contentSecurityPolicy: {directives: {
