@@ -5,10 +5,14 @@
  * tampered and dropped credentials in the browser, and both pages still work
  * with JavaScript off. No request may leave 127.0.0.1.
  */
-import {existsSync, mkdirSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
+import {PNG} from 'pngjs';
+import QRCode from 'qrcode';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {bakePng, OB3_NAMESPACE, PNG_SIGNATURE, pngChunk} from '@laurel/core';
 import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harness.js';
@@ -150,6 +154,41 @@ describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () =>
     expect(await page.getByTestId('result-where').textContent()).toContain('which fetched the link');
     expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
     await context.close();
+  });
+
+  it('scans a QR code with the camera (Chromium fake camera playing a video of the QR code)', async () => {
+    // A Y4M video (YUV 4:2:0, grayscale) of the credential's QR code, as Chromium's fake camera reads it.
+    const url = `https://laurel.test/c/${id}`;
+    const qr = PNG.sync.read(await QRCode.toBuffer(url, {errorCorrectionLevel: 'M', margin: 4, width: 280}));
+    const W = 320, H = 320;
+    const y = Buffer.alloc(W * H, 255);
+    const ox = (W - qr.width) >> 1, oy = (H - qr.height) >> 1;
+    for(let r = 0; r < qr.height; r++) {
+      for(let c = 0; c < qr.width; c++) {
+        const i = (r * qr.width + c) * 4;
+        y[(oy + r) * W + ox + c] = Math.round(0.299 * qr.data[i] + 0.587 * qr.data[i + 1] + 0.114 * qr.data[i + 2]);
+      }
+    }
+    const chroma = Buffer.alloc((W / 2) * (H / 2), 128);
+    const frame = Buffer.concat([Buffer.from('FRAME\n'), y, chroma, chroma]);
+    const video = join(mkdtempSync(join(tmpdir(), 'laurel-cam-')), 'qr.y4m');
+    writeFileSync(video, Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\n`), ...Array(10).fill(frame)]));
+    const camera = await chromium.launch({executablePath: CHROMIUM, headless: true, args: [...ARGS,
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`]});
+    try {
+      const context = await camera.newContext({viewport: {width: 1000, height: 800}});
+      context.on('request', request => void requests.push(request.url()));
+      const page = await context.newPage();
+      await page.goto(`${base}/verify`);
+      await page.getByTestId('scan').click();
+      await page.getByTestId('result-where').waitFor({timeout: 30_000});
+      expect(await page.locator('#verify-input').inputValue()).toBe(url);
+      expect(await page.getByTestId('scan-status').textContent()).toBe('QR code read.');
+      expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
+      await context.close();
+    } finally {
+      await camera.close();
+    }
   });
 
   it('works without JavaScript: the server-rendered page and the form post', async () => {

@@ -25,6 +25,11 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
       <label for="verify-file">Drop a <code>.json</code> file or a baked badge (<code>.png</code>, <code>.svg</code>) here, or choose one:</label>
       <input type="file" id="verify-file" accept=".json,.jwt,.txt,.png,.svg,application/json,image/png,image/svg+xml">
     </div>
+    <div id="verify-scan-row" hidden>
+      <p><button type="button" class="secondary" id="verify-scan" data-testid="scan">Scan a QR code with the camera</button>
+        <span class="muted" id="verify-scan-status" data-testid="scan-status"></span></p>
+      <video id="verify-video" hidden playsinline muted width="320" height="240"></video>
+    </div>
     <p><button type="submit" name="where" value="browser">Verify</button>
       <button type="submit" class="secondary" name="where" value="server" data-testid="server-check">Check on the server instead</button></p>
     <p class="note muted">With JavaScript on, pasted text and files are checked in your browser: they never leave it unless you ask

@@ -11,6 +11,7 @@
  * The page passes its settings in a `<script type="application/json" id="laurel-verify">`
  * block (CSP: no inline script runs). Untrusted text is only ever set as textContent.
  */
+import jsQRModule from 'jsqr';
 import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createDocumentLoader, didKeyDocument, didWebDocumentUrl,
   parseJsonStrict, type Resolution, type VerificationResult, verifyCredential, verifyVcJwt, type VerifyPorts} from '@laurel/core';
 // Pure and browser-safe (OB 3.0 §5.3); bundled from the CLI until it moves to a shared package.
@@ -201,6 +202,11 @@ function setUpVerifyPage(data: PageData): void {
     await check(false);
   };
 
+  setUpScanner(text => {
+    input.value = text;
+    void check(false);
+  });
+
   if(drop && file) {
     // The file picker and drop zone need JavaScript; the no-JS form takes pasted text only.
     drop.hidden = false;
@@ -217,6 +223,70 @@ function setUpVerifyPage(data: PageData): void {
       if(f) void readFile(f);
     });
   }
+}
+
+/**
+ * QR scanning with the camera: frames are decoded in the browser (jsQR) and the
+ * first code found fills the input (a credential link, JSON or a vc+jwt). Shown
+ * only where the browser offers a camera API (a secure context).
+ */
+// jsqr is CommonJS with a default export: unwrap it whichever way the bundler hands it over.
+const jsQR = ((jsQRModule as unknown as {default?: unknown}).default ?? jsQRModule) as unknown as
+  (data: Uint8ClampedArray, width: number, height: number) => {data: string} | null;
+
+function setUpScanner(onCode: (text: string) => void): void {
+  const row = document.getElementById('verify-scan-row');
+  const button = document.getElementById('verify-scan') as HTMLButtonElement | null;
+  const video = document.getElementById('verify-video') as HTMLVideoElement | null;
+  const status = document.getElementById('verify-scan-status');
+  if(!row || !button || !video || !status || !navigator.mediaDevices?.getUserMedia) return;
+  row.hidden = false;
+  let stream: MediaStream | null = null;
+  const stop = () => {
+    stream?.getTracks().forEach(track => track.stop());
+    stream = null;
+    video.hidden = true;
+    button.disabled = false;
+  };
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    status.textContent = 'Starting the camera…';
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false});
+    } catch(error) {
+      status.textContent = `The camera is not available (${(error as Error).message}).`;
+      button.disabled = false;
+      return;
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    status.textContent = 'Point the camera at the QR code.';
+    const canvas = document.createElement('canvas');
+    const context = canvas.getContext('2d', {willReadFrequently: true});
+    const deadline = Date.now() + 60_000;
+    const scan = () => {
+      if(!stream) return;
+      if(Date.now() > deadline) {
+        status.textContent = 'No QR code found; try again closer, or paste the link.';
+        return stop();
+      }
+      if(context && video.videoWidth > 0) {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        context.drawImage(video, 0, 0);
+        const image = context.getImageData(0, 0, canvas.width, canvas.height);
+        const code = jsQR(image.data, image.width, image.height);
+        if(code?.data) {
+          status.textContent = 'QR code read.';
+          stop();
+          return onCode(code.data.trim());
+        }
+      }
+      requestAnimationFrame(scan);
+    };
+    requestAnimationFrame(scan);
+  });
 }
 
 function readPageData(): PageData | null {
