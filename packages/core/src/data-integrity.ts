@@ -107,6 +107,16 @@ export async function verifyEddsaRdfcProof(document: Record<string, unknown>, pr
   if(proof.type !== 'DataIntegrityProof' || proof.cryptosuite !== EDDSA_RDFC_2022) {
     return {verified: false, code: 'MALFORMED_PROOF_ERROR', message: 'Proof is not a DataIntegrityProof with cryptosuite eddsa-rdfc-2022.'};
   }
+  return verifyRdfcEd25519Signature(document, proof, publicKey, canonicalizer);
+}
+
+/**
+ * The RDFC + Ed25519 signature check shared by eddsa-rdfc-2022 and the legacy
+ * Ed25519Signature2020 (same construction: SHA-256 of the canonical proof options,
+ * then of the canonical document). The caller has checked the proof's type.
+ */
+export async function verifyRdfcEd25519Signature(document: Record<string, unknown>, proof: Record<string, unknown>,
+  publicKey: Uint8Array, canonicalizer: Canonicalizer): Promise<ProofOutcome> {
   const signature = fromBase58btc(proof.proofValue as string);
   if(!signature || signature.length !== 64) {
     return {verified: false, code: 'MALFORMED_PROOF_ERROR', message: 'proofValue is not a base58btc-encoded 64-byte Ed25519 signature.'};
