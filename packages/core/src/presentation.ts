@@ -12,7 +12,7 @@ import {createEddsaRdfcProof, type DataIntegrityProof, type ProofOutcome} from '
 import {eddsaRdfc2022} from './proof-suite.js';
 import type {Signer} from './signer.js';
 import {verifyVcJwt} from './vc-jose.js';
-import {type Check, type CheckCode, lookUpKey, verifyCredential, type VerificationResult, type VerifyPorts} from './verify.js';
+import {type Check, type CheckCode, idOf, lookUpKey, verifyCredential, type VerificationResult, type VerifyPorts} from './verify.js';
 
 /** The presentation's own checks, in the order they are reported. */
 export type PresentationCheckName = 'structure' | 'contexts' | 'proof' | 'holder' | 'credentials';
@@ -53,10 +53,7 @@ const asArray = (v: unknown): unknown[] => Array.isArray(v) ? v : v === undefine
 
 /** The holder's id, whether `holder` is a string or an object with an `id`. */
 export function holderIdOf(vp: Record<string, unknown>): string | undefined {
-  const holder = vp.holder;
-  if(typeof holder === 'string') return holder;
-  if(isObject(holder) && typeof holder.id === 'string') return holder.id;
-  return undefined;
+  return idOf(vp.holder);
 }
 
 function checkStructure(vp: unknown): PresentationCheck {

@@ -73,12 +73,16 @@ const skip = (check: CheckName, message: string): Check => ({check, code: 'CHECK
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const asArray = (v: unknown): unknown[] => Array.isArray(v) ? v : v === undefined ? [] : [v];
 
+/** The id of a party given as a URL string or as an object with an `id` (issuer, holder). */
+export function idOf(party: unknown): string | undefined {
+  if(typeof party === 'string') return party;
+  if(isObject(party) && typeof party.id === 'string') return party.id;
+  return undefined;
+}
+
 /** The issuer id of a credential, whether `issuer` is a string or a Profile. */
 export function issuerIdOf(credential: Record<string, unknown>): string | undefined {
-  const issuer = credential.issuer;
-  if(typeof issuer === 'string') return issuer;
-  if(isObject(issuer) && typeof issuer.id === 'string') return issuer.id;
-  return undefined;
+  return idOf(credential.issuer);
 }
 
 function checkStructure(c: unknown): Check {
