@@ -184,14 +184,47 @@ export class JsonLdError extends Error {
   }
 }
 
-/** Turns a JSON-LD document into RDF quads with jsonld.js in safe mode. */
-async function toRdf(doc: unknown, documentLoader: DocumentLoader): Promise<Quad[]> {
+async function jsonldToRdf(doc: unknown, documentLoader: DocumentLoader): Promise<Quad[]> {
   try {
     return await (jsonld as any).toRDF(doc, {documentLoader, safe: true, base: null}) as Quad[];
   } catch(error: any) {
     const detail = error?.details?.event?.message ?? error?.message ?? String(error);
     throw new JsonLdError(`JSON-LD processing failed: ${detail}`, error);
   }
+}
+
+const EMPTY_MARK = 'urn:laurel-empty:';
+
+/** A copy of `doc` with every empty-string value (not key) replaced by a numbered marker; null when there is none. */
+function markEmptyStrings(doc: unknown): unknown | null {
+  let n = 0;
+  const walk = (node: unknown): unknown => {
+    if(node === '') return `${EMPTY_MARK}${n++}`;
+    if(Array.isArray(node)) return node.map(walk);
+    if(node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for(const [k, v] of Object.entries(node)) out[k] = k === '@context' ? v : walk(v);
+    return out;
+  };
+  const marked = walk(doc);
+  return n === 0 ? null : marked;
+}
+
+/**
+ * Turns a JSON-LD document into RDF quads with jsonld.js in safe mode. Safe mode
+ * refuses a relative IRI but lets an empty one through, and toRDF then drops the
+ * triple: JSON a reader sees that the RDF (and so an RDFC proof) does not carry.
+ * So when a document has empty strings, each must come back as a literal.
+ */
+async function toRdf(doc: unknown, documentLoader: DocumentLoader): Promise<Quad[]> {
+  const marked = markEmptyStrings(doc);
+  if(marked !== null) {
+    const quads = await jsonldToRdf(marked, documentLoader);
+    const asLiteral = new Set(quads.filter(q => q.object.termType === 'Literal' && q.object.value.startsWith(EMPTY_MARK)).map(q => q.object.value));
+    const count = (JSON.stringify(marked).split(`"${EMPTY_MARK}`).length - 1);
+    if(asLiteral.size !== count) throw new JsonLdError('JSON-LD processing failed: an empty string stands where an IRI is expected.');
+  }
+  return jsonldToRdf(doc, documentLoader);
 }
 
 /** Canonicalizes RDF quads to RDFC-1.0 N-Quads. */

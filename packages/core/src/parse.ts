@@ -89,7 +89,10 @@ function findForbiddenKeyword(input: Record<string, unknown>): {path: string; me
       if(key.startsWith('@')) {
         // @context stands at the top level, and in a proof (JCS suites copy the document's context there).
         const proofs = Array.isArray(input.proof) ? input.proof : [input.proof];
-        const allowed = (key === '@context' && (node === input || proofs.includes(node))) || VALUE_KEYWORDS.has(key);
+        // @language and @direction belong to a value object (one with @value), and are strings there:
+        // on a node object jsonld drops them without a word.
+        const inValueObject = VALUE_KEYWORDS.has(key) && '@value' in node && (key === '@value' || typeof value === 'string');
+        const allowed = (key === '@context' && (node === input || proofs.includes(node))) || inValueObject;
         if(!allowed) {
           return {path: at, message: key === '@context'
             ? `an embedded @context (${at}) is not allowed: vocabulary may only be declared at the top level`

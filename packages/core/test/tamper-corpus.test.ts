@@ -125,7 +125,21 @@ describe('known acceptances (findings of this corpus)', () => {
     ['@index added at the top level', c => { c['@index'] = 'Forged by Mallory'; }],
     ['@index added to the signed proof', c => { c.proof['@index'] = 'Forged by Mallory'; }],
     ['an embedded @context', c => { c.credentialSubject['@context'] = {name: 'https://evil.example/name'}; }],
+    // @language / @direction on a node object (not a value object) is dropped by jsonld.
+    ['@language added to a node object', c => { c.evidence[0]['@language'] = 'Forged by Mallory'; }],
+    ['@language: null added to a node object', c => { c.credentialSubject.achievement.criteria['@language'] = null; }],
   ];
+  // An empty string where the context expects an IRI (`sub`, `iss`: "@type": "@id") passes jsonld's
+  // safe mode and toRDF drops the triple: the canonicalizer refuses it (canonize.ts).
+  for(const [name, change] of [['issuer.sub = ""', (c: any) => { c.issuer.sub = ''; }], ['iss = ""', (c: any) => { c.iss = ''; }]] as [string, (c: any) => void][]) {
+    it(`eddsa-rdfc-2022 refuses an empty IRI: ${name}`, async () => {
+      const vc = structuredClone(fx.byKey['eddsa-rdfc-2022']);
+      change(vc);
+      const result = await verifyIssued({format: 'eddsa-rdfc-2022', value: vc}, fx.ports);
+      expect(result.verified).toBe(false);
+      expect(result.errors.map(e => e.code)).toContain('PROOF_TRANSFORMATION_ERROR');
+    });
+  }
   // Duplicate entries in an unordered (@set) array are the same RDF set: RDFC still verifies them, by design.
   for(const [name, change] of [['a tag duplicated', (c: any) => { c.credentialSubject.achievement.tag.push('rust'); }],
     ['a type duplicated', (c: any) => { c.type.push('VerifiableCredential'); }]] as [string, (c: any) => void][]) {
