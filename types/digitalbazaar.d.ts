@@ -68,3 +68,8 @@ declare module '@digitalbazaar/ed25519-signature-2020' {
     constructor(options: {key?: unknown; signer?: unknown; date?: string | Date});
   }
 }
+declare module '@digitalbazaar/vc-bitstring-status-list' {
+  export function decodeList(options: {encodedList: string}): Promise<{length: number; getStatus(index: number): boolean}>;
+  export function createList(options: {length: number}): Promise<{length: number; setStatus(index: number, value: boolean): void; encode(): Promise<string>}>;
+  export function checkStatus(options: Record<string, unknown>): Promise<{verified: boolean; error?: unknown}>;
+}

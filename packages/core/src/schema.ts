@@ -22,7 +22,30 @@ function getValidator() {
 export function validateAchievementCredentialSchema(credential: Record<string, unknown>): string[] {
   // The generated schema types `proof` as an array; VC 2.0 also allows one object (schemas/README.md).
   const input = credential.proof && !Array.isArray(credential.proof) ? {...credential, proof: [credential.proof]} : credential;
+  const statuses = input.credentialStatus;
+  // The schema allows one credentialStatus object; VC 2.0 also allows an array (Laurel
+  // issues revocation + suspension entries; 1EdTech openbadges-specification issue #623
+  // proposes the same for OB 3.1). Each item is validated in the object's place, i.e.
+  // against the schema's CredentialStatus definition. One compiled validator serves every
+  // run: the browser bundle precompiles exactly that one (server/src/pages/browser-bundle.ts).
+  if(!Array.isArray(statuses) || statuses.length === 0) return problemsOf(input).map(format).slice(0, 10);
+  const item = (i: number) => (p: Problem): Problem => ({...p, path: p.path.replace(/^\/credentialStatus(?=\/|$)/, `/credentialStatus/${i}`)});
+  const problems = problemsOf({...input, credentialStatus: statuses[0]}).map(item(0));
+  for(let i = 1; i < statuses.length; i++) {
+    problems.push(...problemsOf({...input, credentialStatus: statuses[i]}).filter(p => /^\/credentialStatus(\/|$)/.test(p.path)).map(item(i)));
+  }
+  return problems.map(format).slice(0, 10);
+}
+
+interface Problem {
+  path: string;
+  message: string;
+}
+
+const format = (p: Problem) => `${p.path || '/'} ${p.message}`;
+
+function problemsOf(document: Record<string, unknown>): Problem[] {
   const validate = getValidator();
-  if(validate(input)) return [];
-  return (validate.errors ?? []).slice(0, 10).map(e => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+  if(validate(document)) return [];
+  return (validate.errors ?? []).map(e => ({path: e.instancePath, message: e.message ?? 'is invalid'}));
 }

@@ -32,6 +32,7 @@ export type CheckCode =
   | 'ISSUER_DOMAIN_OK' | 'ISSUER_DOMAIN_LOOKALIKE' | 'ISSUER_DOMAIN_NOT_APPLICABLE'
   | 'VALIDITY_OK' | 'NOT_YET_VALID' | 'EXPIRED' | 'VALIDITY_INVALID'
   | 'STATUS_NONE' | 'STATUS_VALID' | 'STATUS_REVOKED' | 'STATUS_SUSPENDED' | 'STATUS_UNKNOWN'
+  | 'STATUS_LIST_LENGTH_ERROR' | 'STATUS_RANGE_ERROR'
   // Presentations (presentation.ts): the holder's authentication proof and the embedded credentials.
   | 'INVALID_CHALLENGE_ERROR' | 'INVALID_DOMAIN_ERROR'
   | 'HOLDER_VALID' | 'HOLDER_UNRESOLVED' | 'KEY_NOT_CONTROLLED_BY_HOLDER'
@@ -62,7 +63,7 @@ export interface VerifyPorts {
   now: () => Date;
   /** The proof suites to accept; default: eddsa-rdfc-2022 only. */
   suites?: readonly ProofSuite[];
-  /** Status hook (revocation / suspension); the lifecycle work fills it. */
+  /** Status check (revocation / suspension): createBitstringStatusCheck in status-list.ts. */
   checkStatus?: (credential: Record<string, unknown>) => Promise<Omit<Check, 'check'>>;
 }
 
