@@ -28,7 +28,16 @@ export async function openPglite(dataDir?: string): Promise<Database> {
       const q: Queryable = {query: (sql, params) => run(tx as any, sql, params)};
       return fn(q);
     })),
-    exec: sql => mutex.run(async () => { await pg.exec(sql); }),
+    exec: sql => mutex.run(async () => {
+      try {
+        await pg.exec(sql);
+      } catch(error) {
+        // A failed script that opened a transaction (BEGIN; …) leaves it open and aborted on this one
+        // connection: roll it back before the next holder of the mutex runs.
+        await pg.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }),
     close: () => mutex.run(async () => {
       await pg.close();
       release();
