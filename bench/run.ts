@@ -9,6 +9,8 @@
  *   (d)  end-to-end HTTP results from bench/e2e.ts (optional module)
  *   (d2) 10,000 credentials verified by one `laurel verify` process (bench/cli-verify.ts)
  *   (p)  /c/<id> page throughput with autocannon, server on one core (bench/page.ts)
+ *   (s1–s3) status slot allocation, list re-publishing, the status check's cost (bench/lifecycle.ts;
+ *        BENCH_LIFECYCLE=0 skips, BENCH_ALLOC_COUNT, BENCH_DATABASE_URL for PostgreSQL)
  *
  * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
  * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
@@ -16,7 +18,7 @@
  * reported, and the c/b ratio is also given per round and per CPU second.
  * Environment: BENCH_SECONDS (measured seconds per bench, default 3), BENCH_ROUNDS
  * (default 3), BENCH_WARMUP (seconds, default 1), BENCH_SPLIT_SECONDS (default 1),
- * BENCH_TIMEOUT_SECONDS (watchdog, default 300),
+ * BENCH_TIMEOUT_SECONDS (watchdog, default 600),
  * BENCH_VERIFY=0 (skip d2 and p), BENCH_CLI_COUNT (d2, default 10000), BENCH_PAGE_SECONDS (p, default 10).
  */
 import {existsSync, readFileSync} from 'node:fs';
@@ -35,7 +37,7 @@ import {sanityChecks} from './sanity.js';
 import {printSplit} from './split.js';
 
 const started = performance.now();
-const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 300);
+const timeoutSeconds = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600);
 setTimeout(() => {
   console.error(`\nbench: still running after ${timeoutSeconds} s (BENCH_TIMEOUT_SECONDS), aborting`);
   process.exit(2);
@@ -204,6 +206,11 @@ async function main(): Promise<void> {
   console.log(table(['ratio', 'of medians', 'median of per-round ratios / note'], ratioRows));
   // --- issue 3: verification at scale (d2) and page throughput (p); separate modules, their own report
   if(process.env.BENCH_VERIFY !== '0') await runVerificationBenches(v1.median);
+  // --- issue 4: status slots, list re-publishing, the status check's cost (bench/lifecycle.ts)
+  if(process.env.BENCH_LIFECYCLE !== '0') {
+    const {runLifecycleBenches} = await import('./lifecycle.js');
+    await runLifecycleBenches();
+  }
 
   console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

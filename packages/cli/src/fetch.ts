@@ -36,6 +36,8 @@ export interface FetchLimits {
   maxRedirects: number;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Further request headers (an API key for `laurel audit`). */
+  headers?: Record<string, string>;
 }
 
 /** Whether a URL's scheme may be fetched under the given policy. */
@@ -69,7 +71,7 @@ export async function fetchBytes(url: URL, limits: FetchLimits): Promise<Uint8Ar
       // Redirects are handled by hand so that every hop is checked against the
       // scheme policy (fetch would follow https → http silently), and so that a
       // refused redirect is a coded problem rather than an opaque 'fetch failed'.
-      const response = await fetch(current, {headers: {accept: limits.accept}, redirect: 'manual', signal});
+      const response = await fetch(current, {headers: {...limits.headers, accept: limits.accept}, redirect: 'manual', signal});
       const location = response.headers.get('location');
       if(response.status >= 300 && response.status < 400 && location !== null) {
         await response.body?.cancel();

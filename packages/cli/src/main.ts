@@ -9,11 +9,38 @@ Commands:
   verify <source>...          Verify Open Badges 3.0 / VC 2.0 credentials
                               (JSON, vc+jwt, or a baked PNG/SVG badge) from
                               files, directories or https URLs
+  audit verify                Verify an organization's audit log (hash chain
+                              and signed head) fetched from a Laurel server
 
 Options:
   -h, --help   Show this help
 
-Run 'laurel verify --help' for the options of verify.
+Run 'laurel verify --help' for the options of verify,
+'laurel audit verify --help' for those of audit verify.
+`;
+
+const AUDIT_USAGE = `Usage: laurel audit verify --url <Laurel base URL> --api-key <key> [options]
+
+Fetches the organization's audit log (every entry, in chain order) and its
+signed head from a Laurel server, and verifies them here: each entry's hash,
+the chain of hashes, gap-free sequence numbers, and the head's Ed25519
+signature by the instance key. Every problem is printed with its code and the
+entry's seq (AUDIT_HASH_MISMATCH, AUDIT_SEQ_GAP, AUDIT_ORDER,
+AUDIT_CHAIN_BROKEN, AUDIT_TRUNCATED, AUDIT_HEAD_MISMATCH, AUDIT_HEAD_MISSING,
+AUDIT_HEAD_SIGNATURE_INVALID, AUDIT_WRONG_ORGANIZATION, AUDIT_MALFORMED).
+
+Options:
+  --url <url>          The server, e.g. https://laurel.example.org
+  --api-key <key>      An API key of the organization (or set LAUREL_API_KEY)
+  --public-key <z6Mk…> Pin the instance key (Multikey, as GET
+                       /api/v1/audit/head shows it) instead of trusting the
+                       one the server publishes
+  --allow-http         Permit a plain http URL (a local instance)
+  --json               Print the result as JSON
+  -h, --help           Show this help
+
+Exit codes: 0 the log is intact; 1 any problem, or the log could not be read
+(network error, refused key); 2 usage error; 3 internal error.
 `;
 
 const VERIFY_USAGE = `Usage: laurel verify <file | directory | https-URL>... [options]
@@ -55,7 +82,7 @@ export async function run(argv: string[], output: Output = stdio): Promise<numbe
     return await dispatch(argv, output);
   } catch(error) {
     if(error instanceof UsageError) {
-      const help = argv[0] === 'verify' ? 'laurel verify --help' : 'laurel --help';
+      const help = argv[0] === 'verify' ? 'laurel verify --help' : argv[0] === 'audit' ? 'laurel audit verify --help' : 'laurel --help';
       output.err(`laurel: ${error.message}\nRun '${help}' for usage.\n`);
       return EXIT.usage;
     }
@@ -75,6 +102,7 @@ async function dispatch(argv: string[], output: Output): Promise<number> {
     return EXIT.ok;
   }
   if(command === 'verify') return verifyCommand(rest, output);
+  if(command === 'audit') return auditCommand(rest, output);
   throw new UsageError(command.startsWith('-') ? `unknown option ${command}` : `unknown command ${command}`);
 }
 
@@ -117,4 +145,58 @@ function parseNow(text: string): Date {
   const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(text) ? Date.parse(text) : NaN;
   if(Number.isNaN(ms)) throw new UsageError(`--now must be an ISO 8601 date or a date-time with a zone (2030-01-01, 2030-01-01T12:00:00Z), got ${JSON.stringify(text)}`);
   return new Date(ms);
+}
+
+async function auditCommand(args: string[], output: Output): Promise<number> {
+  const [sub, ...rest] = args;
+  if(sub === '-h' || sub === '--help') {
+    output.out(AUDIT_USAGE);
+    return EXIT.ok;
+  }
+  if(sub !== 'verify') throw new UsageError(sub === undefined ? 'audit needs a subcommand: verify' : `unknown audit subcommand ${sub}`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        'url': {type: 'string'},
+        'api-key': {type: 'string'},
+        'public-key': {type: 'string'},
+        'allow-http': {type: 'boolean', default: false},
+        'json': {type: 'boolean', default: false},
+        'help': {type: 'boolean', short: 'h', default: false},
+      },
+    });
+  } catch(error) {
+    throw new UsageError((error as Error).message);
+  }
+  const {values} = parsed;
+  if(values.help) {
+    output.out(AUDIT_USAGE);
+    return EXIT.ok;
+  }
+  if(values.url === undefined) throw new UsageError('audit verify needs --url <Laurel base URL>');
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    throw new UsageError(`${values.url} is not a valid URL`);
+  }
+  if(url.protocol === 'http:' && !values['allow-http']) {
+    throw new UsageError(`refusing to send an API key over plain http to ${url.origin}: use https, or pass --allow-http for a local instance`);
+  }
+  if(url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`unsupported URL scheme ${url.protocol} (use https)`);
+  // The only environment read outside flags: a key in the environment stays out of the process list and shell history.
+  const apiKey = values['api-key'] ?? process.env.LAUREL_API_KEY;
+  if(!apiKey) throw new UsageError('audit verify needs --api-key <key> (or LAUREL_API_KEY)');
+  const {decodeEd25519PublicKey} = await import('@laurel/core');
+  let publicKey: Uint8Array | undefined;
+  if(values['public-key'] !== undefined) {
+    publicKey = decodeEd25519PublicKey(values['public-key']) ?? undefined;
+    if(!publicKey) throw new UsageError(`--public-key must be an Ed25519 Multikey (z6Mk…), got ${JSON.stringify(values['public-key'])}`);
+  }
+  const {runAuditVerify} = await import('./audit-command.js');
+  return runAuditVerify({url, apiKey, json: values.json, allowHttp: values['allow-http'], publicKey}, output);
 }

@@ -2,10 +2,10 @@
 import {createHash} from 'node:crypto';
 import {readdir, readFile, stat} from 'node:fs/promises';
 import {extname, join} from 'node:path';
-import {ALL_SUITES, Canonicalizer, type CheckStatus, createDocumentLoader, parseJsonStrict, type VerificationResult, verifyCredential,
-  verifyVcJwt} from '@laurel/core';
+import {ALL_SUITES, Canonicalizer, type CheckStatus, createBitstringStatusCheck, createDocumentLoader, parseJsonStrict, standingOf,
+  StatusListCache, type VerificationResult, verifyCredential, verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
-import {createControllerResolver, fetchBytes, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
+import {createControllerResolver, fetchBytes, fetchText, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
 import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked} from '@laurel/core';
 
 /** What `laurel verify` was asked to do, already parsed from the command line. */
@@ -57,12 +57,25 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
   const {sources, many} = await expandSources(options.sources, options.allowHttp);
   // Bundled contexts only: the strict loader refuses every other URL, nothing is fetched.
   // node:crypto SHA-256, as the server uses: the CLI runs on Node only.
-  const ports: Ports = {
+  const base: Ports = {
     canonicalizer: new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()}),
     resolveController: createControllerResolver({allowHttp: options.allowHttp}),
     now: () => options.now,
     suites: ALL_SUITES,
   };
+  // Status lists are fetched like DID documents (https unless --allow-http, no redirects), verified
+  // with the same ports, and kept for their ttl: a directory of one issuer's credentials fetches each list once.
+  const ports: Ports = {...base, checkStatus: createBitstringStatusCheck({
+    fetchStatusList: async url => {
+      const parsed = parseJsonStrict(await fetchText(new URL(url), {accept: 'application/vc+ld+json, application/ld+json, application/json',
+        allowHttp: options.allowHttp, maxRedirects: 0, maxBytes: STATUS_LIST_MAX_BYTES}));
+      if(!parsed.ok) throw new Error(parsed.problem.message);
+      return parsed.value;
+    },
+    verifyListCredential: vc => verifyCredential(vc, base),
+    now: () => options.now,
+    cache: new StatusListCache(),
+  })};
   if(!many) {
     const outcome = await verifySource(sources[0], options.allowHttp, ports);
     if(outcome.result === null) {
@@ -254,11 +267,14 @@ async function readCredentialFile(path: string): Promise<{ok: true; bytes: Uint8
 }
 
 const SYMBOLS: Record<CheckStatus, string> = {passed: '✓', failed: '✗', warning: '!', skipped: '-'};
+/** A status list's text may exceed a credential's 1 MiB (2 MiB of encodedList is the decoder's cap). */
+const STATUS_LIST_MAX_BYTES = 3 * 1024 * 1024;
 
-/** The human form: a VERIFIED / NOT VERIFIED header, then one line per check. */
+/** The human form: a VERIFIED / NOT VERIFIED header, the standing (Valid, Revoked, …), then one line per check. */
 export function formatResult(result: VerificationResult, source: string): string {
   const width = Math.max(...result.checks.map(c => c.code.length));
-  const lines = [`${result.verified ? 'VERIFIED' : 'NOT VERIFIED'}: ${source}`];
+  const standing = standingOf(result);
+  const lines = [`${result.verified ? 'VERIFIED' : 'NOT VERIFIED'}: ${source}`, `  ${standing.label.toUpperCase()}: ${standing.message}`];
   for(const check of result.checks) lines.push(`  ${SYMBOLS[check.status]} ${check.code.padEnd(width)}  ${check.message}`);
   return `${lines.join('\n')}\n`;
 }

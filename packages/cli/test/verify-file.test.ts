@@ -25,7 +25,9 @@ describe.concurrent('laurel verify <file>', () => {
     expect(run.code).toBe(0);
     const [header, ...lines] = run.stdout.trimEnd().split('\n');
     expect(header).toBe(`VERIFIED: ${valid}`);
-    expect(lines).toHaveLength(8);
+    // The standing, then one line per check.
+    expect(lines[0]).toMatch(/^  VALID: /);
+    expect(lines).toHaveLength(9);
     expect(run.stdout).toMatch(/✓ PROOF_VALID /);
     expect(run.stdout).toMatch(/✓ ISSUER_VALID /);
     expect(run.stdout).toMatch(/- STATUS_NONE /);

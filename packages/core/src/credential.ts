@@ -38,6 +38,8 @@ export interface CredentialInput {
   awardedDate?: string;
   evidence?: Record<string, unknown>[];
   results?: Record<string, unknown>[];
+  /** Status entries (BitstringStatusListEntry), one per purpose. */
+  credentialStatus?: Record<string, unknown>[];
 }
 
 /** Builds the unsigned AchievementCredential. */
@@ -72,5 +74,6 @@ export function buildAchievementCredential(input: CredentialInput): AchievementC
     ...(input.awardedDate ? {awardedDate: input.awardedDate} : {}),
     credentialSubject: subject,
     ...(input.evidence?.length ? {evidence: input.evidence.map(e => ({type: ['Evidence'], ...e}))} : {}),
+    ...(input.credentialStatus?.length ? {credentialStatus: input.credentialStatus} : {}),
   };
 }

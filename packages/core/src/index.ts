@@ -1,4 +1,5 @@
 /** @laurel/core: pure, browser-safe OB 3.0 / VC 2.0 model, cryptosuites and verification. */
+export * from './audit-chain.js';
 export * from './contexts/index.js';
 export * from './canonize.js';
 export * from './credential.js';
@@ -14,7 +15,9 @@ export * from './proof-suite.js';
 export * from './schema.js';
 export * from './signer.js';
 export * from './sign.js';
+export * from './status-list.js';
 export * from './vc-jose.js';
+export * from './standing.js';
 export * from './verify.js';
 export * from './suites/index.js';
 export * from './unbake.js';

@@ -14,6 +14,8 @@ export interface Config {
   masterKey?: string;
   demo: boolean;
   logLevel: string;
+  /** Credentials revoked per transaction by a bulk revocation job. */
+  bulkRevokeChunk: number;
 }
 
 /** Reads and checks the environment; throws a readable error for a bad value. */
@@ -32,6 +34,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if(env.LAUREL_MASTER_KEY) parseMasterKey(env.LAUREL_MASTER_KEY);
   const databaseUrl = env.DATABASE_URL || undefined;
   if(databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
+  const bulkRevokeChunk = env.LAUREL_BULK_REVOKE_CHUNK ? Number(env.LAUREL_BULK_REVOKE_CHUNK) : 500;
+  if(!Number.isInteger(bulkRevokeChunk) || bulkRevokeChunk < 1 || bulkRevokeChunk > 10_000) {
+    throw new Error(`LAUREL_BULK_REVOKE_CHUNK must be a whole number from 1 to 10000, got "${env.LAUREL_BULK_REVOKE_CHUNK}"`);
+  }
   return {
     port,
     host: env.HOST ?? '0.0.0.0',
@@ -43,5 +49,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     masterKey: env.LAUREL_MASTER_KEY || undefined,
     demo: env.LAUREL_DEMO !== '0' && env.LAUREL_DEMO !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
+    bulkRevokeChunk,
   };
 }

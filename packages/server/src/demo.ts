@@ -2,6 +2,7 @@
 import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import type {Services} from './laurel.js';
+import {SYSTEM} from './services/actor.js';
 
 /** What the demo seed did. */
 export interface DemoInfo {
@@ -25,7 +26,7 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
   }
   const {organization, apiKey} = await s.organizations.create({
     name: 'Laurel Demo Academy', slug: DEMO_SLUG, didMethod: 'web', url: 'https://example.org/laurel-demo', email: 'academy@example.org',
-  });
+  }, SYSTEM);
   const org = (await s.organizations.find('id', organization.id))!;
   const web = await s.achievements.create(org, {
     name: 'Web Accessibility Foundations',
@@ -36,15 +37,15 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
     tags: ['accessibility', 'web'],
     creditsAvailable: 1,
     validityMonths: 24,
-  });
+  }, SYSTEM);
   await s.achievements.create(org, {
     name: 'Certified Data Steward',
     description: 'Manages data quality, lineage and access for a business domain.',
     criteria: {narrative: 'Passed the 90-minute proctored exam and submitted a data stewardship plan.'},
     achievementType: 'Certificate',
     tags: ['data'],
-  });
-  const issued = await s.credentials.issue(org, {achievementId: web.id, recipient: {name: 'Ada Lovelace', email: 'ada@example.org'}});
+  }, SYSTEM);
+  const issued = await s.credentials.issue(org, {achievementId: web.id, recipient: {name: 'Ada Lovelace', email: 'ada@example.org'}}, SYSTEM);
   if(keyFile) writeFileSync(keyFile, apiKey + '\n', {mode: 0o600});
   return {created: true, apiKey, credentialUrl: issued.body.url, organizationSlug: DEMO_SLUG, keyFile: keyFile ?? undefined};
 }

@@ -1,8 +1,9 @@
-/** `npm start`: the API, the public pages and (later) the worker, in one process. */
+/** `npm start`: the API, the public pages and the job worker, in one process. */
 import {loadConfig} from './config.js';
 import {loadMasterKey} from './crypto/master-key.js';
 import {openDatabase} from './db/open.js';
 import {seedDemo} from './demo.js';
+import {startTestStepsJob, TEST_JOB_QUEUE_OPTIONS} from './jobs/test-steps.js';
 import {createLaurel} from './laurel.js';
 import {browserBundle} from './pages/browser-bundle.js';
 
@@ -12,9 +13,11 @@ async function main(): Promise<void> {
   const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir});
   log(config.databaseUrl ? 'Database: PostgreSQL (DATABASE_URL), migrations applied.' : `Database: embedded PGlite in ${config.dataDir}/pgdata.`);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir, log);
+  // Process tests only: a long test job to kill -9 half way (jobs/test-steps.ts).
+  const testJobs = process.env.LAUREL_TEST_JOBS === '1';
   const {app, services} = await createLaurel({
     db, masterKey, publicUrl: config.publicUrl, adminToken: config.adminToken, trustProxy: config.trustProxy,
-    logger: {level: config.logLevel},
+    logger: {level: config.logLevel}, bulkRevokeChunk: config.bulkRevokeChunk, ...(testJobs ? {jobs: TEST_JOB_QUEUE_OPTIONS} : {}),
   });
   if(config.demo) {
     const demo = await seedDemo(services, config.databaseUrl ? null : config.dataDir);
@@ -26,6 +29,7 @@ async function main(): Promise<void> {
       log(`Demo issuer: ${config.publicUrl}/issuers/${demo.organizationSlug}/did.json${demo.keyFile ? ` (API key in ${demo.keyFile})` : ''}`);
     }
   }
+  if(testJobs) await startTestStepsJob(db, services.jobs, (await services.organizations.find('slug', 'demo'))?.id, log);
   let closing = false;
   const shutdown = async (signal: string) => {
     if(closing) return;
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   await app.listen({port: config.port, host: config.host});
+  // Status lists published within a second of any change, suspensions lifted when they run out.
+  services.lifecycle.start();
   // Build the browser verifier now rather than on the first visitor's page view.
   void browserBundle(error => log(`The browser verifier could not be built; pages are served without it: ${(error as Error).message}`));
   log(`Laurel is running at ${config.publicUrl}`);

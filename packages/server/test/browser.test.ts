@@ -43,6 +43,7 @@ describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () =>
   let base: string;
   let id: string;
   let credentialJson: string;
+  let apiKey: string;
   const requests: string[] = [];
 
   /** A fresh context that records every request its pages make. */
@@ -57,11 +58,11 @@ describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () =>
     page.$$eval(`${scope} ul.checks li`, items => items.map(li => [li.className, li.getAttribute('data-code')]));
 
   beforeAll(async () => {
-    // The server's clock is the harness's (1 March 2026); the browser checks validity with its own.
-    t = await startLaurel('pglite');
+    // The server runs on the real clock, as the browser does: status lists it signs are valid for 30 days from now.
+    t = await startLaurel('pglite', {now: () => new Date()});
     await t.app.listen({host: '127.0.0.1', port: 0});
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    const {apiKey} = await createOrg(t.app, {slug: 'acme', url: 'https://acme.example/'});
+    ({apiKey} = await createOrg(t.app, {slug: 'acme', url: 'https://acme.example/'}));
     const achievement = (await api(t.app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json();
     const issued = await api(t.app, apiKey).post('/api/v1/credentials', {achievementId: achievement.id, recipient: {name: 'Ada Lovelace'}});
     expect(issued.statusCode).toBe(201);
@@ -89,15 +90,34 @@ describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () =>
     expect(errors).toEqual([]);
     expect(await line.textContent()).toBe('Checked again in your browser.');
     expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verified');
-    // No revocation status is published for this credential: that one check is "not checked"; all others passed.
+    // Every check passes, the status too: the browser read the status lists from this origin.
     expect(await checksOf(page)).toEqual([
       ['passed', 'STRUCTURE_VALID'], ['passed', 'CONTEXTS_ALLOWED'], ['passed', 'SCHEMA_VALID'], ['passed', 'PROOF_VALID'],
-      ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['skipped', 'STATUS_NONE'],
+      ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['passed', 'STATUS_VALID'],
     ]);
+    expect(await page.getByTestId('standing').getAttribute('data-state')).toBe('valid');
     if(WRITE_SCREENSHOT) {
       mkdirSync(new URL('../../../docs/', import.meta.url), {recursive: true});
       await page.screenshot({path: SCREENSHOT});
     }
+    await context.close();
+  });
+
+  it('shows a revoked credential as Revoked, with the date and the public reason, after the browser checked again', async () => {
+    const achievement = (await api(t.app, apiKey).post('/api/v1/achievements', {...ACHIEVEMENT, name: 'Revoked course'})).json();
+    const revoked = (await api(t.app, apiKey).post('/api/v1/credentials', {achievementId: achievement.id, recipient: {name: 'Grace Hopper'}})).json();
+    expect((await api(t.app, apiKey).post(`/api/v1/credentials/${revoked.id}/revoke`, {reason: 'Exam retaken', reasonPublic: true})).statusCode).toBe(200);
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/c/${revoked.id}`);
+    await page.getByTestId('browser-check').and(page.locator('[data-browser]')).waitFor({timeout: 20_000});
+    expect(await page.getByTestId('browser-check').textContent()).toBe('Checked again in your browser.');
+    expect(await page.getByTestId('verdict').textContent()).toBe('✗ Not verified');
+    const standing = page.getByTestId('standing');
+    expect(await standing.getAttribute('data-state')).toBe('revoked');
+    expect(await standing.textContent()).toMatch(/since \d{1,2} \w+ \d{4}/);
+    expect((await checksOf(page)).at(-1)).toEqual(['failed', 'STATUS_REVOKED']);
+    // The browser's own check has no reason (the list carries bits only); the server's line keeps the date.
     await context.close();
   });
 

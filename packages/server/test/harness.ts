@@ -33,6 +33,8 @@ export async function freshDatabase(kind: 'pglite' | 'postgres'): Promise<Databa
     const c = new pg.Client({connectionString: url});
     await c.connect();
     await c.query(`DROP SCHEMA ${schema} CASCADE`);
+    // The job queue's own schema (jobs/queue.ts: `<schema>_boss`).
+    await c.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
     await c.end();
   };
   return db;

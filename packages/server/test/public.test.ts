@@ -15,7 +15,7 @@ const DOMAIN = 'certs.example.edu';
 /** The check codes of a fully valid credential without a status entry, in report order. */
 const VALID_CHECKS = [
   ['passed', 'STRUCTURE_VALID'], ['passed', 'CONTEXTS_ALLOWED'], ['passed', 'SCHEMA_VALID'], ['passed', 'PROOF_VALID'],
-  ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['skipped', 'STATUS_NONE'],
+  ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['passed', 'STATUS_VALID'],
 ];
 
 type Response = {statusCode: number; headers: Record<string, unknown>; body: string; json(): any};
@@ -160,7 +160,8 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       expect(verdict(page)).toBe('✗ Not verified');
       expect(page).toContain('<span class="badge bad" data-testid="verdict">');
       expect(page).toContain('<dt>Issued on</dt><dd>1 January 2020</dd>');
-      expect(page).toContain('<dt>Valid until</dt><dd>1 January 2021</dd>');
+      expect(page).toContain('<dt>Expired on</dt><dd>1 January 2021</dd>');
+      expect(page).toMatch(/data-testid="standing" data-state="expired"/);
       const checks = renderedChecks(page);
       expect(checks).toContainEqual(['failed', 'EXPIRED']);
       expect(checks.map(c => c[1])).not.toContain('VALIDITY_OK');

@@ -24,6 +24,12 @@ export async function findAchievementById(q: Queryable, id: string): Promise<Ach
   return rows[0] ?? null;
 }
 
+/** One achievement of one organization, locked for a change. */
+export async function findAchievementForUpdate(q: Queryable, organizationId: string, id: string): Promise<AchievementRow | null> {
+  const {rows} = await q.query<AchievementRow>('SELECT * FROM achievements WHERE organization_id = $1 AND id = $2 FOR UPDATE', [organizationId, id]);
+  return rows[0] ?? null;
+}
+
 /** Achievements by ids (any organization; callers match the organization). */
 export async function findAchievementsByIds(q: Queryable, ids: string[]): Promise<AchievementRow[]> {
   const {rows} = await q.query<AchievementRow>('SELECT * FROM achievements WHERE id = ANY($1)', [ids]);

@@ -9,27 +9,38 @@ export async function insertCredentials(q: Queryable, rows: CredentialRow[]): Pr
   const tuples = rows.map(c => {
     const base = params.length;
     params.push(c.id, c.organization_id, c.achievement_id, c.recipient_name, c.recipient_email, c.recipient_did, c.status,
-      c.valid_from, c.valid_until, c.issued_at, c.document);
-    return `(${Array.from({length: 11}, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      c.valid_from, c.valid_until, c.issued_at, c.document, c.status_list_id, c.status_index, c.renewed_from);
+    return `(${Array.from({length: 14}, (_, i) => `$${base + i + 1}`).join(', ')})`;
   });
   await q.query(
     `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
-       status, valid_from, valid_until, issued_at, document)
+       status, valid_from, valid_until, issued_at, document, status_list_id, status_index, renewed_from)
      VALUES ${tuples.join(', ')}`, params);
 }
 
 /** One credential; scoped to an organization when organizationId is given. */
-export async function findCredential(q: Queryable, id: string, organizationId?: string): Promise<CredentialRow | null> {
+export async function findCredential(q: Queryable, id: string, organizationId?: string, forUpdate = false): Promise<CredentialRow | null> {
+  const lock = forUpdate ? ' FOR UPDATE' : '';
   const {rows} = organizationId
-    ? await q.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1 AND organization_id = $2', [id, organizationId])
-    : await q.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
+    ? await q.query<CredentialRow>(`SELECT * FROM credentials WHERE id = $1 AND organization_id = $2${lock}`, [id, organizationId])
+    : await q.query<CredentialRow>(`SELECT * FROM credentials WHERE id = $1${lock}`, [id]);
   return rows[0] ?? null;
+}
+
+/** Writes a credential's lifecycle status. */
+export async function updateCredentialStatus(q: Queryable, ids: string[], s: {status: CredentialRow['status']; reason: string | null;
+  reasonPublic: boolean; at: Date; suspendedUntil: Date | null}): Promise<void> {
+  await q.query(
+    `UPDATE credentials SET status = $2, status_reason = $3, status_reason_public = $4, status_changed_at = $5, suspended_until = $6
+      WHERE id = ANY($1::text[])`, [ids, s.status, s.reason, s.reasonPublic, s.at, s.suspendedUntil]);
 }
 
 /** Filters for listing credentials. */
 export interface CredentialFilter {
   achievementId?: string;
-  status?: 'active' | 'expired';
+  status?: 'active' | 'expired' | 'revoked' | 'suspended';
+  /** Active credentials whose validUntil falls within this many days from now. */
+  expiring?: number;
   q?: string;
   after?: {at: Date; id: string};
   now: Date;
@@ -47,6 +58,11 @@ export async function listCredentials(q: Queryable, organizationId: string, f: C
   if(f.achievementId) add(n => `achievement_id = $${n}`, f.achievementId);
   if(f.status === 'active') add(n => `status = 'active' AND (valid_until IS NULL OR valid_until > $${n})`, f.now);
   if(f.status === 'expired') add(n => `status = 'active' AND valid_until <= $${n}`, f.now);
+  if(f.status === 'revoked' || f.status === 'suspended') add(n => `status = $${n}`, f.status);
+  if(f.expiring !== undefined) {
+    add(n => `status = 'active' AND valid_until > $${n}`, f.now);
+    add(n => `valid_until <= $${n}`, new Date(f.now.getTime() + f.expiring * 86_400_000));
+  }
   if(f.q) {
     // Escape LIKE wildcards: the search term is literal text.
     const pattern = `%${f.q.replace(/[\\%_]/g, m => '\\' + m)}%`;

@@ -9,6 +9,8 @@ export interface OrganizationRow {
   url: string | null;
   email: string | null;
   logo: string | null;
+  /** LinkedIn's numeric organization id, for "Add to profile" links. */
+  linkedin_organization_id: string | null;
   created_at: Date;
 }
 
@@ -40,9 +42,57 @@ export interface CredentialRow {
   recipient_name: string;
   recipient_email: string | null;
   recipient_did: string | null;
-  status: string;
+  status: 'active' | 'revoked' | 'suspended';
   valid_from: Date;
   valid_until: Date | null;
   issued_at: Date;
   document: string;
+  status_list_id: string | null;
+  status_index: number | null;
+  status_reason: string | null;
+  status_reason_public: boolean;
+  status_changed_at: Date | null;
+  suspended_until: Date | null;
+  renewed_from: string | null;
+  renewed_by: string | null;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: Uint8Array;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface InstanceKeyRow {
+  id: string;
+  public_key: Uint8Array;
+  encrypted_secret: Uint8Array;
+  created_at: Date;
+}
+
+/** An audit entry as read back: `at` as text with microseconds, so an edit below the millisecond shows. */
+export interface AuditEntryRow {
+  organization_id: string;
+  seq: number;
+  at_text: string;
+  actor: unknown;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  before: unknown;
+  after: unknown;
+  prev_hash: Uint8Array;
+  hash: Uint8Array;
+}
+
+export interface AuditHeadRow {
+  organization_id: string;
+  seq: number;
+  hash: Uint8Array;
+  signature: Uint8Array | null;
+  key_id: string | null;
 }

@@ -6,8 +6,12 @@ import Fastify, {type FastifyInstance, type FastifyRequest} from 'fastify';
 import type {OrganizationRow} from '../db/rows.js';
 import {DomainError} from '../errors.js';
 import type {Services} from '../laurel.js';
+import type {Actor} from '../services/actor.js';
 import {errorHandler, problem, sendProblem} from './problem.js';
 import {registerApiRoutes} from './routes/api.js';
+import {registerJobRoutes} from './routes/jobs.js';
+import {registerAuditRoutes} from './routes/audit.js';
+import {registerLifecycleRoutes} from './routes/lifecycle.js';
 import {registerPublicRoutes} from './routes/public.js';
 import {registerVcApiRoutes} from './routes/vc-api.js';
 
@@ -17,6 +21,8 @@ declare module 'fastify' {
     hostOrg: OrganizationRow | null;
     /** The organization of the API key, set by `authenticate`. */
     org: OrganizationRow;
+    /** The API key as the actor of changes (the audit log's "who"), set by `authenticate`. */
+    actor: Actor;
   }
 }
 
@@ -62,6 +68,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
 
   app.decorateRequest('hostOrg', null);
   app.decorateRequest('org', null as unknown as OrganizationRow);
+  // Set by `authenticate` (Actor is a union, which the typed decorator form cannot take).
+  app.decorateRequest('actor');
   app.addHook('onRequest', async request => {
     const host = request.hostname.toLowerCase();
     const own = new URL(services.ctx.publicUrl).hostname.toLowerCase();
@@ -76,12 +84,16 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if(!m) throw new DomainError('UNAUTHENTICATED', 401, 'Send your API key as "Authorization: Bearer <key>".');
-    const org = await services.organizations.authenticate(m[1]);
-    if(!org) throw new DomainError('UNAUTHENTICATED', 401, 'The API key is not valid or has been revoked.');
-    request.org = org;
+    const found = await services.organizations.authenticate(m[1]);
+    if(!found) throw new DomainError('UNAUTHENTICATED', 401, 'The API key is not valid or has been revoked.');
+    request.org = found.org;
+    request.actor = found.actor;
   };
 
   registerApiRoutes(app, services, {authenticate, adminToken: options.adminToken});
+  registerAuditRoutes(app, services, {authenticate});
+  registerLifecycleRoutes(app, services, authenticate);
+  registerJobRoutes(app, services, {authenticate});
   registerVcApiRoutes(app, services, {authenticate});
   registerPublicRoutes(app, services);
   return app;

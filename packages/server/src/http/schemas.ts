@@ -27,6 +27,7 @@ export const CreateOrganization = z.strictObject({
   url: httpUrl.optional(),
   email: z.email().max(320).optional(),
   logo: httpUrl.optional(),
+  linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').optional(),
 });
 
 /** The cryptosuites Laurel signs with. */
@@ -103,9 +104,37 @@ const Page = {
 /** GET /api/v1/credentials query. */
 export const ListCredentialsQuery = z.strictObject({
   achievementId: z.string().max(100).optional(),
-  status: z.enum(['active', 'expired']).optional(),
+  status: z.enum(['active', 'expired', 'revoked', 'suspended']).optional(),
+  /** Active credentials that expire within this many days. */
+  expiring: z.coerce.number().int().min(1).max(3660).optional(),
   q: z.string().trim().min(1).max(200).optional(),
   ...Page,
+});
+
+/** A reason for a status change; `reasonPublic` shows it to verifiers. */
+const Reason = {
+  reason: text(500),
+  reasonPublic: z.boolean().optional(),
+};
+
+/** POST /api/v1/credentials/:id/revoke. */
+export const RevokeCredential = z.strictObject(Reason);
+
+/** POST /api/v1/credentials/:id/suspend. */
+export const SuspendCredential = z.strictObject({...Reason, until: dateTime.optional()});
+
+/** POST /api/v1/credentials/:id/renew. */
+export const RenewCredential = z.strictObject({validUntil: dateTime.optional(), revokeOld: z.boolean().optional()});
+
+/** POST /api/v1/credentials/revocations: bulk revocation by filter (at least one criterion). */
+export const BulkRevoke = z.strictObject({
+  filter: z.strictObject({
+    achievementId: text(100).optional(),
+    issuedFrom: dateTime.optional(),
+    issuedUntil: dateTime.optional(),
+    ids: z.array(z.string().min(1).max(2048)).min(1).max(100_000).optional(),
+  }).refine(f => Object.keys(f).length > 0, 'give at least one of achievementId, issuedFrom, issuedUntil, ids'),
+  ...Reason,
 });
 
 /** GET /api/v1/achievements query. */
@@ -144,3 +173,40 @@ export const VerifyRequest = z.union([
   z.strictObject({jwt: z.string().min(1).max(1024 * 1024)}),
   z.strictObject({url: z.string().min(1).max(2048)}),
 ], {error: 'send exactly one of {"credential": {…}}, {"jwt": "…"} or {"url": "https://…"}'});
+
+/** PATCH /api/v1/organization: the settings to change; null clears an optional one. */
+export const UpdateOrganization = z.strictObject({
+  name: text(200).optional(),
+  url: httpUrl.nullable().optional(),
+  email: z.email().max(320).nullable().optional(),
+  logo: httpUrl.nullable().optional(),
+  /** LinkedIn's numeric organization id, used in "Add to profile" links. */
+  linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').nullable().optional(),
+});
+
+/** POST /api/v1/api-keys. */
+export const CreateApiKey = z.strictObject({
+  name: text(100),
+});
+
+/** GET /api/v1/audit query. */
+export const ListAuditQuery = z.strictObject({
+  action: z.string().min(1).max(100).optional(),
+  subjectType: z.string().min(1).max(100).optional(),
+  subjectId: z.string().min(1).max(2048).optional(),
+  since: dateTime.optional(),
+  until: dateTime.optional(),
+  /** desc: newest first (default); asc: in chain order, as a verifier reads it. */
+  order: z.enum(['asc', 'desc']).default('desc'),
+  /** Only entries after this seq: where a verifier reading in chain order resumes. */
+  afterSeq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+/** GET /api/v1/jobs query. States are pg-boss's. */
+export const ListJobsQuery = z.strictObject({
+  state: z.enum(['created', 'retry', 'active', 'completed', 'cancelled', 'failed']).optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'a queue name: lower-case letters, digits, ".", "_" and "-"').optional(),
+  ...Page,
+});

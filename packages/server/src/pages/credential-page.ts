@@ -1,6 +1,6 @@
 /** The public credential page, /c/<id>: who issued what to whom and when, and every check. */
 import type {AchievementCredential, VerificationResult} from '@laurel/core';
-import {renderCheckList, renderVerdict} from './check-list.js';
+import {renderCheckList, renderStanding, renderVerdict, type StandingDetails} from './check-list.js';
 import {html, jsonScript, layout, safeUrl} from './html.js';
 
 /** What the page needs to verify again in the visitor's browser (absent: server result only). */
@@ -25,7 +25,7 @@ export function recipientName(credential: AchievementCredential): string {
 
 /** Renders the page. */
 export function renderCredentialPage(credential: AchievementCredential, result: VerificationResult, jsonUrl: string,
-  browser?: BrowserCheckOptions): string {
+  browser?: BrowserCheckOptions, details: StandingDetails = {}, now = new Date()): string {
   const achievement = credential.credentialSubject.achievement;
   const issuer = credential.issuer;
   const name = recipientName(credential);
@@ -48,10 +48,11 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
   <h1 id="title"><bdi>${achievement.name}</bdi></h1>
   <p>to <strong><bdi>${name}</bdi></strong></p>
   <p data-testid="verdict-line">${renderVerdict(result.verified)}</p>
+  ${renderStanding(result, details)}
   <dl>
     <dt>Issued by</dt><dd>${issuer.url ? html`<a href="${safeUrl(issuer.url)}" rel="noopener">${issuer.name}</a>` : issuer.name} <code>${issuer.id}</code></dd>
     <dt>Issued on</dt><dd>${formatDate(credential.validFrom)}</dd>
-    ${credential.validUntil ? html`<dt>Valid until</dt><dd>${formatDate(credential.validUntil)}</dd>` : ''}
+    ${credential.validUntil ? html`<dt>${Date.parse(credential.validUntil) <= now.getTime() ? 'Expired on' : 'Valid until'}</dt><dd>${formatDate(credential.validUntil)}</dd>` : ''}
     ${achievement.achievementType ? html`<dt>Type</dt><dd>${achievement.achievementType}</dd>` : ''}
     <dt>Description</dt><dd>${achievement.description}</dd>
     ${achievement.criteria?.narrative ? html`<dt>Criteria</dt><dd>${achievement.criteria.narrative}</dd>` : ''}

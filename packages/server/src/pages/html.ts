@@ -68,6 +68,9 @@ main{max-width:760px;margin:0 auto;padding:32px 20px}
 h1{font-size:1.7rem;margin:.2rem 0 .4rem}h2{font-size:1.1rem;margin:0 0 .8rem}
 .muted{color:var(--muted)}.badge{display:inline-flex;gap:.4rem;align-items:center;font-weight:600;border-radius:999px;padding:.3rem .9rem}
 .badge.ok{background:#e7f6ef;color:var(--ok)}.badge.bad{background:#fdecea;color:var(--bad)}
+.standing{display:flex;flex-wrap:wrap;gap:.3rem .6rem;align-items:baseline;border-radius:.6rem;padding:.7rem 1rem;margin:.8rem 0;border:1px solid var(--line)}
+.standing.ok{background:#e7f6ef;color:var(--ok)}.standing.bad{background:#fdecea;color:var(--bad)}.standing.warn{background:#fef6e7;color:var(--warn)}
+.standing strong{font-size:1.1rem}.standing-message{color:var(--ink);flex-basis:100%}.standing a{flex-basis:100%}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1.2rem;margin:0}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 ul.checks{list-style:none;padding:0;margin:0}ul.checks li{display:grid;grid-template-columns:1.6rem 1fr;padding:.45rem 0;border-top:1px solid var(--line)}
 ul.checks li:first-child{border-top:0}.mark{font-weight:700}.passed .mark{color:var(--ok)}.failed .mark{color:var(--bad)}.warning .mark{color:var(--warn)}.skipped .mark{color:var(--muted)}

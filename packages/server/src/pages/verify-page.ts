@@ -5,7 +5,7 @@
  */
 import type {VerificationResult} from '@laurel/core';
 import type {BrowserCheckOptions} from './credential-page.js';
-import {renderCheckList, renderVerdict} from './check-list.js';
+import {renderCheckList, renderStanding, renderVerdict} from './check-list.js';
 import {html, jsonScript, layout} from './html.js';
 
 /** What the page shows under the form: nothing yet, a server result, or why the input was refused. */
@@ -39,6 +39,7 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
 <section class="card" id="verify-result" aria-live="polite"${outcome.kind === 'none' ? html` hidden` : ''}>
   ${outcome.kind === 'result' ? html`<h2>Result</h2>
   <p data-testid="verdict-line">${renderVerdict(outcome.result.verified)}</p>
+  ${renderStanding(outcome.result)}
   ${renderCheckList(outcome.result.checks)}
   <p class="note muted" data-testid="result-where">Checked by this server.</p>` : ''}
   ${outcome.kind === 'error' ? html`<h2>Result</h2><p class="badge bad" data-testid="input-error">${outcome.message}</p>` : ''}

@@ -1,11 +1,13 @@
 /** Achievements (OB 3.0 §B.1.1 Achievement): create, read, update, list, archive. */
 import type {Achievement, Alignment} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
-import {findAchievement, findAchievementById, findAchievementsByIds, insertAchievement, listAchievements, setAchievementStatus,
-  updateAchievement} from '../db/achievements-repo.js';
+import {findAchievement, findAchievementById, findAchievementForUpdate, findAchievementsByIds, insertAchievement, listAchievements,
+  setAchievementStatus, updateAchievement} from '../db/achievements-repo.js';
 import type {Queryable} from '../db/database.js';
 import type {AchievementRow, OrganizationRow} from '../db/rows.js';
 import {notFound} from '../errors.js';
+import type {Actor} from './actor.js';
+import type {AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
 import type {OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
@@ -47,7 +49,7 @@ export class AchievementService {
   /** Rows by id, kept only when this process is the database's only writer (PGlite). */
   private readonly rows = new Map<string, AchievementRow>();
 
-  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
+  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService, private readonly audit: AuditService) {}
 
   private remember(row: AchievementRow): AchievementRow {
     if(this.ctx.db.exclusive) {
@@ -101,11 +103,17 @@ export class AchievementService {
   }
 
   /** Creates an achievement. */
-  async create(org: OrganizationRow, input: AchievementInput): Promise<AchievementView> {
-    const row = await insertAchievement(this.ctx.db, {
-      id: randomId(), organization_id: org.id, name: input.name, data: {...input},
-      validity_months: input.validityMonths ?? null, status: 'active', created_at: this.ctx.now(),
+  async create(org: OrganizationRow, input: AchievementInput, actor: Actor): Promise<AchievementView> {
+    const row = await this.ctx.db.transaction(async tx => {
+      const created = await insertAchievement(tx, {
+        id: randomId(), organization_id: org.id, name: input.name, data: {...input},
+        validity_months: input.validityMonths ?? null, status: 'active', created_at: this.ctx.now(),
+      });
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'achievement.created', subjectType: 'achievement', subjectId: created.id,
+        after: {status: created.status, ...created.data}}]);
+      return created;
     });
+    // Remembered only once committed: a rolled-back row must not be issued from.
     return this.view(org, this.remember(row));
   }
 
@@ -122,17 +130,30 @@ export class AchievementService {
   }
 
   /** Replaces an achievement's fields. Credentials already issued keep their copy. */
-  async update(org: OrganizationRow, id: string, input: AchievementInput): Promise<AchievementView> {
-    const row = await updateAchievement(this.ctx.db, org.id, id,
-      {name: input.name, data: {...input}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()});
-    if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+  async update(org: OrganizationRow, id: string, input: AchievementInput, actor: Actor): Promise<AchievementView> {
+    const row = await this.ctx.db.transaction(async tx => {
+      const old = await findAchievementForUpdate(tx, org.id, id);
+      if(!old) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+      const updated = (await updateAchievement(tx, org.id, id,
+        {name: input.name, data: {...input}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()}))!;
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'achievement.updated', subjectType: 'achievement', subjectId: id,
+        before: old.data, after: updated.data}]);
+      return updated;
+    });
     return this.view(org, this.remember(row));
   }
 
-  /** Archives (or restores) an achievement: archived ones cannot be issued. */
-  async setStatus(org: OrganizationRow, id: string, status: 'active' | 'archived'): Promise<AchievementView> {
-    const row = await setAchievementStatus(this.ctx.db, org.id, id, status, this.ctx.now());
-    if(!row) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+  /** Archives (or restores) an achievement: archived ones cannot be issued. Setting the status it has changes nothing. */
+  async setStatus(org: OrganizationRow, id: string, status: 'active' | 'archived', actor: Actor): Promise<AchievementView> {
+    const row = await this.ctx.db.transaction(async tx => {
+      const old = await findAchievementForUpdate(tx, org.id, id);
+      if(!old) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
+      if(old.status === status) return old;
+      const updated = (await setAchievementStatus(tx, org.id, id, status, this.ctx.now()))!;
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: status === 'archived' ? 'achievement.archived' : 'achievement.unarchived',
+        subjectType: 'achievement', subjectId: id, before: {status: old.status}, after: {status}}]);
+      return updated;
+    });
     return this.view(org, this.remember(row));
   }
 

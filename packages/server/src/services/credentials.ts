@@ -8,11 +8,14 @@ import {claimIdempotencyKey, completeIdempotencyKey, findCredential, insertCrede
 import type {AchievementRow, CredentialRow, OrganizationRow} from '../db/rows.js';
 import {DomainError, notFound} from '../errors.js';
 import type {AchievementService} from './achievements.js';
+import type {Actor} from './actor.js';
+import type {AuditInput, AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
 import {Batcher} from './batcher.js';
 import {requestHash, type StoredResponse} from './idempotency.js';
 import type {ActiveSigner, OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
+import type {StatusListService, StatusSlot} from './status-lists.js';
 
 /** A request to issue one credential (validated at the edge). */
 export interface IssueCredentialInput {
@@ -26,16 +29,28 @@ export interface IssueCredentialInput {
   options?: {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'};
 }
 
+/** A credential's status as shown: revoked and suspended win over expired. */
+export type CredentialStatus = 'active' | 'expired' | 'revoked' | 'suspended';
+
 /** The API view of an issued credential: the signed document plus metadata. */
 export interface CredentialView {
   id: string;
   url: string;
-  status: 'active' | 'expired' | string;
+  status: CredentialStatus;
+  /** Why it was revoked or suspended, and whether verifiers are told. */
+  statusReason: string | null;
+  statusReasonPublic: boolean;
+  statusChangedAt: string | null;
+  suspendedUntil: string | null;
+  expired: boolean;
   achievementId: string;
   recipient: {name: string; email: string | null; did: string | null};
   issuedAt: string;
   validFrom: string;
   validUntil: string | null;
+  /** Renewal links: the credential this one replaced, and the one that replaced it. */
+  renewedFrom: string | null;
+  renewedBy: string | null;
   credential: AchievementCredential;
 }
 
@@ -43,6 +58,9 @@ export interface CredentialView {
 interface IssueJob {
   org: OrganizationRow;
   input: IssueCredentialInput;
+  actor: Actor;
+  /** Set when the credential renews another (the old credential's id). */
+  renewFrom?: string;
   key?: string;
   hash: string;
   resolve: (result: StoredResponse<CredentialView>) => void;
@@ -91,22 +109,30 @@ export class CredentialService {
   private readonly batcher: Batcher<IssueJob>;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
-    private readonly achievements: AchievementService) {
+    private readonly achievements: AchievementService, private readonly status: StatusListService,
+    private readonly audit: AuditService) {
     this.batcher = new Batcher<IssueJob>(jobs => this.runBatch(jobs), 64, ctx.db.kind === 'postgres' ? 2 : 1);
   }
 
   /** API view of a row (`credential`: the already-parsed document, when the caller has it). */
   view(row: CredentialRow, credential = JSON.parse(row.document) as AchievementCredential): CredentialView {
-    const expired = row.status === 'active' && row.valid_until !== null && row.valid_until.getTime() <= this.ctx.now().getTime();
+    const expired = row.valid_until !== null && row.valid_until.getTime() <= this.ctx.now().getTime();
     return {
       id: row.id,
       url: credential.id,
-      status: expired ? 'expired' : row.status,
+      status: row.status === 'active' && expired ? 'expired' : row.status,
+      statusReason: row.status_reason ?? null,
+      statusReasonPublic: row.status_reason_public ?? false,
+      statusChangedAt: row.status_changed_at?.toISOString() ?? null,
+      suspendedUntil: row.suspended_until?.toISOString() ?? null,
+      expired,
       achievementId: row.achievement_id,
       recipient: {name: row.recipient_name, email: row.recipient_email, did: row.recipient_did},
       issuedAt: row.issued_at.toISOString(),
       validFrom: row.valid_from.toISOString(),
       validUntil: row.valid_until?.toISOString() ?? null,
+      renewedFrom: row.renewed_from ?? null,
+      renewedBy: row.renewed_by ?? null,
       credential,
     };
   }
@@ -117,12 +143,51 @@ export class CredentialService {
    * idempotency key claimed, the credential signed with the active key and
    * stored, all in one transaction. Nothing is written unless it all succeeds.
    */
-  issue(org: OrganizationRow, input: IssueCredentialInput, idempotencyKey?: string): Promise<StoredResponse<CredentialView>> {
+  issue(org: OrganizationRow, input: IssueCredentialInput, actor: Actor, idempotencyKey?: string): Promise<StoredResponse<CredentialView>> {
     return new Promise((resolve, reject) => {
       // The request hash is only needed to compare retries of an idempotency key.
       const hash = idempotencyKey === undefined ? '' : requestHash('POST /api/v1/credentials', input);
-      this.batcher.push({org, input, key: idempotencyKey, hash, resolve, reject});
+      this.batcher.push({org, input, actor, key: idempotencyKey, hash, resolve, reject});
     });
+  }
+
+  /**
+   * Renews a credential: issues a fresh one for the same recipient and achievement
+   * (validUntil given, or the achievement's validity period from now), links the two
+   * both ways, and revokes the old one when asked. Idempotent: a credential already
+   * renewed answers with its renewal (201 the first time, 200 after).
+   */
+  async renew(org: OrganizationRow, id: string, input: {validUntil?: string; revokeOld?: boolean}, actor: Actor,
+    revoke: (tx: Queryable, row: CredentialRow, reason: string) => Promise<string[]>): Promise<StoredResponse<CredentialView>> {
+    let kick: string[] = [];
+    const result = await this.ctx.db.transaction(async tx => {
+      const old = await findCredential(tx, id, org.id, true);
+      if(!old) throw notFound('CREDENTIAL_NOT_FOUND', `Credential ${id}`);
+      if(old.renewed_by) {
+        const renewal = await findCredential(tx, old.renewed_by, org.id);
+        if(renewal) return {statusCode: 200, body: this.view(renewal), replayed: true};
+      }
+      if(old.status === 'revoked') throw new DomainError('CREDENTIAL_REVOKED', 409, `Credential ${id} is revoked; a revoked credential cannot be renewed.`);
+      const document = JSON.parse(old.document) as AchievementCredential;
+      const subject = document.credentialSubject as {result?: Record<string, unknown>[]};
+      const strip = ({type: _t, ...rest}: Record<string, unknown>) => rest;
+      const job: IssueJob = {org, actor, renewFrom: old.id, hash: '', resolve: () => undefined, reject: () => undefined, input: {
+        achievementId: old.achievement_id,
+        recipient: {name: old.recipient_name, ...(old.recipient_email ? {email: old.recipient_email} : {}), ...(old.recipient_did ? {did: old.recipient_did} : {})},
+        ...(input.validUntil ? {validUntil: input.validUntil} : {}),
+        evidence: (document.evidence as Record<string, unknown>[] | undefined)?.map(strip),
+        results: subject.result?.map(strip),
+        options: {cryptosuite: document.proof && !Array.isArray(document.proof) && document.proof.cryptosuite === 'eddsa-jcs-2022' ? 'eddsa-jcs-2022' : undefined},
+      }};
+      const outcome = (await this.issueInTransaction(tx, [job])).get(job)!;
+      if('error' in outcome) throw outcome.error;
+      const fresh = outcome.result.body;
+      await tx.query('UPDATE credentials SET renewed_by = $2 WHERE id = $1', [old.id, fresh.id]);
+      if(input.revokeOld) kick = await revoke(tx, old, `Renewed: replaced by ${fresh.url}`);
+      return outcome.result;
+    });
+    this.status.kick(kick);
+    return result;
   }
 
   /** One group commit. If the transaction fails, each job is retried alone so one bad job cannot sink the others. */
@@ -152,7 +217,7 @@ export class CredentialService {
     // Re-read achievements inside the transaction: an archive that committed first wins.
     const achievementRows = new Map((await this.achievements.rowsForIssuing(tx, [...new Set(jobs.map(j => j.input.achievementId))]))
       .map(a => [`${a.organization_id}/${a.id}`, a]));
-    const toStore: {job: IssueJob; row: CredentialRow; credential: AchievementCredential}[] = [];
+    const accepted: {job: IssueJob; achievement: AchievementRow; dates: ReturnType<typeof validityWindow>; id: string}[] = [];
     for(const job of jobs) {
       try {
         const achievement = achievementRows.get(`${job.org.id}/${job.input.achievementId}`);
@@ -168,9 +233,25 @@ export class CredentialService {
             continue;
           }
         }
-        toStore.push({job, ...await this.sign(job, achievement, signers.get(job.org.id)!, dates, now)});
+        accepted.push({job, achievement, dates, id: randomId()});
       } catch(error) {
         outcomes.set(job, {error});
+      }
+    }
+    // Status slots: one allocation per organization, at random among free indexes.
+    const slots = new Map<string, StatusSlot>();
+    for(const [orgId, signer] of signers) {
+      const mine = accepted.filter(a => a.job.org.id === orgId);
+      if(mine.length === 0) continue;
+      const claimed = await this.status.allocate(tx, mine[0].job.org, signer.did, mine.map(a => ({credentialId: a.id})));
+      mine.forEach((a, i) => slots.set(a.id, claimed[i]));
+    }
+    const toStore: {job: IssueJob; row: CredentialRow; credential: AchievementCredential}[] = [];
+    for(const a of accepted) {
+      try {
+        toStore.push({job: a.job, ...await this.sign(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates, now)});
+      } catch(error) {
+        outcomes.set(a.job, {error});
       }
     }
     await insertCredentials(tx, toStore.map(s => s.row));
@@ -179,15 +260,21 @@ export class CredentialService {
       if(job.key !== undefined) await completeIdempotencyKey(tx, job.org.id, job.key, 201, JSON.stringify(result.body));
       outcomes.set(job, {result});
     }
+    // Last: the audit head's row lock is held only until the commit that follows.
+    await this.audit.append(tx, toStore.map(({job, row}): AuditInput => ({
+      organizationId: job.org.id, actor: job.actor, action: job.renewFrom ? 'credential.renewed' : 'credential.issued',
+      subjectType: 'credential', subjectId: row.id, before: null,
+      after: {status: 'active', achievementId: row.achievement_id, recipientName: row.recipient_name, validFrom: row.valid_from.toISOString(),
+        validUntil: row.valid_until?.toISOString() ?? null, ...(job.renewFrom ? {renewedFrom: job.renewFrom} : {})},
+    })));
     return outcomes;
   }
 
   /** Builds and signs one credential row (CPU only). */
-  private async sign(job: IssueJob, achievement: AchievementRow, active: ActiveSigner,
+  private async sign(job: IssueJob, id: string, slot: StatusSlot, achievement: AchievementRow, active: ActiveSigner,
     dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date):
     Promise<{row: CredentialRow; credential: AchievementCredential}> {
     const {org, input} = job;
-    const id = randomId();
     const unsigned = buildAchievementCredential({
       id: `${this.orgs.baseUrl(org)}/c/${id}`,
       issuer: this.orgs.profile(org, active.did),
@@ -198,6 +285,7 @@ export class CredentialService {
       validUntil: dates.validUntilText,
       evidence: input.evidence,
       results: input.results?.map(r => ({type: ['Result'], ...r})),
+      credentialStatus: this.status.entries(org, slot),
     });
     const cryptosuite = input.options?.cryptosuite ?? (achievement.data as {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'}).cryptosuite;
     const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer, {cryptosuite});
@@ -205,6 +293,8 @@ export class CredentialService {
       id, organization_id: org.id, achievement_id: achievement.id, recipient_name: input.recipient.name,
       recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
       valid_from: dates.validFrom, valid_until: dates.validUntil, issued_at: now, document: JSON.stringify(credential),
+      status_list_id: slot.listId, status_index: slot.idx, status_reason: null, status_reason_public: false, status_changed_at: null,
+      suspended_until: null, renewed_from: job.renewFrom ?? null, renewed_by: null,
     }};
   }
 
@@ -216,7 +306,7 @@ export class CredentialService {
   }
 
   /** A page of this organization's credentials. */
-  async list(org: OrganizationRow, f: {achievementId?: string; status?: 'active' | 'expired'; q?: string; cursor?: string; limit: number}):
+  async list(org: OrganizationRow, f: {achievementId?: string; status?: CredentialStatus; expiring?: number; q?: string; cursor?: string; limit: number}):
     Promise<{items: CredentialView[]; nextCursor: string | null}> {
     const after = f.cursor ? decodeCursor(f.cursor) : undefined;
     const rows = await listCredentials(this.ctx.db, org.id, {...f, after, now: this.ctx.now(), limit: f.limit + 1});
@@ -233,7 +323,7 @@ export class CredentialService {
 
 /** VC-API `POST /credentials/issue`: sign a caller-supplied credential as the caller's organization. */
 export class CallerCredentialSigner {
-  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
+  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService, private readonly status: StatusListService) {}
 
   /** Signs `credential` with the organization's active key after checking the issuer is the organization. */
   async sign(org: OrganizationRow, credential: Record<string, unknown>,
@@ -262,16 +352,26 @@ export class CallerCredentialSigner {
     const contexts = credential['@context'] as string[];
     const document = parsed.credential.version === '1.1' && !contexts.includes(DATA_INTEGRITY_V2_CONTEXT)
       ? {...credential, '@context': [...contexts, DATA_INTEGRITY_V2_CONTEXT]} : credential;
-    return this.ctx.db.transaction(async tx => {
+    let listId: string | undefined;
+    const signed = await this.ctx.db.transaction(async tx => {
       const {signer, did} = await this.orgs.activeSigner(tx, org);
       if(did !== issuerId) {
         throw new DomainError('ISSUER_NOT_OWNED', 403, `The issuer ${issuerId} is a retired key of your organization; issue as ${did}.`);
       }
+      // A revocation and a suspension entry, as for Laurel's own credentials: VC 2.0 only (the
+      // VC 1.1 context does not define BitstringStatusListEntry), and never over the caller's own.
+      let withStatus: Record<string, unknown> = document;
+      if(parsed.credential.version === '2.0' && document.credentialStatus === undefined) {
+        const [slot] = await this.status.allocate(tx, org, did, [{externalId: typeof credential.id === 'string' ? credential.id : undefined}]);
+        listId = slot.listId;
+        withStatus = {...document, credentialStatus: this.status.entries(org, slot)};
+      }
       try {
-        return await signCredential(document, signer, this.ctx.now().toISOString(), this.ctx.canonicalizer, {cryptosuite: options.cryptosuite});
+        return await signCredential(withStatus, signer, this.ctx.now().toISOString(), this.ctx.canonicalizer, {cryptosuite: options.cryptosuite});
       } catch(error) {
         throw new DomainError('CREDENTIAL_INVALID', 422, `The credential is not valid JSON-LD: ${(error as Error).message}`);
       }
     });
+    return signed;
   }
 }

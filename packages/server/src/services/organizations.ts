@@ -6,10 +6,13 @@ import {buildDidDocument, type ControllerDocument, didKeyDocument, didKeyFromPub
 import {generateEd25519, nodeSigner, privateKeyFromSeed} from '../crypto/ed25519.js';
 import {generateApiKey, hashApiKey} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
-import {countOrganizations, findActiveSigningKey, findOrganizationBy, findOrganizationByApiKeyHash, insertApiKey,
-  insertOrganization, insertSigningKey, listSigningKeys, lockAndFindActiveKey, lockOrganization, retireActiveSigningKey} from '../db/organizations-repo.js';
-import type {OrganizationRow, SigningKeyRow} from '../db/rows.js';
-import {DomainError} from '../errors.js';
+import {countActiveApiKeys, countOrganizations, findActiveSigningKey, findApiKey, findOrganizationBy, findOrganizationByApiKeyHash,
+  findOrganizationForUpdate, insertApiKey, insertOrganization, insertSigningKey, listApiKeys, listSigningKeys, lockAndFindActiveKey,
+  lockOrganization, type OrganizationSettings, retireActiveSigningKey, revokeApiKey, updateOrganizationSettings} from '../db/organizations-repo.js';
+import type {ApiKeyRow, OrganizationRow, SigningKeyRow} from '../db/rows.js';
+import {DomainError, notFound} from '../errors.js';
+import type {Actor} from './actor.js';
+import type {AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
 import {TtlCache} from './ttl-cache.js';
 
@@ -25,6 +28,32 @@ export interface CreateOrganizationInput {
   url?: string;
   email?: string;
   logo?: string;
+  linkedinOrganizationId?: string;
+}
+
+/** A change of settings (validated at the edge): a field given as null is cleared. */
+export interface OrganizationSettingsPatch {
+  name?: string;
+  url?: string | null;
+  email?: string | null;
+  logo?: string | null;
+  linkedinOrganizationId?: string | null;
+}
+
+/** An API key as the API shows it: never its secret or hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  /** The key's visible start, `lrl_<prefix>`. */
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Who an API key authenticates: its organization, and the key as the actor of changes. */
+export interface Authenticated {
+  org: OrganizationRow;
+  actor: Actor;
 }
 
 /** The public view of an organization. */
@@ -38,6 +67,7 @@ export interface OrganizationView {
   url: string | null;
   email: string | null;
   logo: string | null;
+  linkedinOrganizationId: string | null;
   createdAt: string;
 }
 
@@ -55,6 +85,23 @@ export function slugify(name: string): string {
   return s || 'org';
 }
 
+/** The actor of an API key: its id and a label a person recognises. */
+export function apiKeyActor(key: Pick<ApiKeyRow, 'id' | 'name' | 'prefix'>): Actor {
+  return {type: 'api_key', id: key.id, label: `lrl_${key.prefix}… ${key.name}`};
+}
+
+function apiKeyView(row: ApiKeyRow): ApiKeyView {
+  return {id: row.id, name: row.name, prefix: `lrl_${row.prefix}`, createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null};
+}
+
+/** The settings of a row, as the API names them (what organization.updated entries record). */
+function settingsOf(org: OrganizationRow): Required<OrganizationSettingsPatch> {
+  return {name: org.name, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id};
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function isUniqueViolation(error: unknown, constraint: string): boolean {
   const e = error as {code?: string; constraint?: string; message?: string};
   return e?.code === '23505' && (e.constraint?.includes(constraint) || e.message?.includes(constraint)) === true;
@@ -65,10 +112,10 @@ export class OrganizationService {
   private readonly keyCache = new Map<string, KeyObject>();
   /** Active key per organization, kept only when this process is the only writer (PGlite). */
   private readonly activeKeys = new Map<string, SigningKeyRow>();
-  private readonly authCache = new TtlCache<string, OrganizationRow>(AUTH_CACHE_MS, 10_000);
+  private readonly authCache = new TtlCache<string, Authenticated>(AUTH_CACHE_MS, 10_000);
   private readonly hostCache = new TtlCache<string, OrganizationRow | null>(AUTH_CACHE_MS, 10_000);
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext, private readonly audit: AuditService) {}
 
   /** The origin an organization's URLs live on: its own domain, or Laurel's public URL. */
   baseUrl(org: OrganizationRow): string {
@@ -120,23 +167,31 @@ export class OrganizationService {
   async view(org: OrganizationRow): Promise<OrganizationView> {
     return {
       id: org.id, slug: org.slug, name: org.name, didMethod: org.did_method, did: await this.currentDid(org),
-      domain: org.domain, url: org.url, email: org.email, logo: org.logo, createdAt: org.created_at.toISOString(),
+      domain: org.domain, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id,
+      createdAt: org.created_at.toISOString(),
     };
   }
 
   /** Creates an organization with its first key and an API key (shown once). */
-  async create(input: CreateOrganizationInput): Promise<{organization: OrganizationView; did: string; apiKey: string}> {
+  async create(input: CreateOrganizationInput, actor: Actor): Promise<{organization: OrganizationView; did: string; apiKey: string}> {
     const slug = input.slug ?? await this.freeSlug(slugify(input.name));
     const id = randomUUID();
     const api = generateApiKey();
     try {
       const org = await this.ctx.db.transaction(async tx => {
+        const now = this.ctx.now();
         const row = await insertOrganization(tx, {
           id, slug, name: input.name, did_method: input.didMethod ?? 'web', domain: input.domain?.toLowerCase() ?? null,
           url: input.url ?? null, email: input.email ?? null, logo: input.logo ?? null,
+          linkedin_organization_id: input.linkedinOrganizationId ?? null,
         });
-        await this.addKey(tx, row, 1, this.ctx.now());
-        await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash});
+        const key = await this.addKey(tx, row, 1, now);
+        const apiKey = await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash, created_at: now});
+        await this.audit.append(tx, [
+          {organizationId: id, actor, action: 'organization.created', subjectType: 'organization', subjectId: id,
+            after: {slug, didMethod: row.did_method, domain: row.domain, ...settingsOf(row), did: this.didFor(row, key), verificationMethod: this.vmIdFor(row, key)}},
+          {organizationId: id, actor, action: 'api_key.created', subjectType: 'api_key', subjectId: apiKey.id, after: {name: apiKey.name, prefix: `lrl_${apiKey.prefix}`}},
+        ]);
         return row;
       });
       this.hostCache.clear();
@@ -172,7 +227,7 @@ export class OrganizationService {
    * Rotates the signing key: the active key's window ends now and a new key
    * starts. The old key stays published, so what it signed keeps verifying.
    */
-  async rotateKey(org: OrganizationRow): Promise<{did: string; verificationMethod: string; validFrom: string}> {
+  async rotateKey(org: OrganizationRow, actor: Actor): Promise<{did: string; verificationMethod: string; validFrom: string}> {
     return this.ctx.db.transaction(async tx => {
       await lockOrganization(tx, org.id, 'update');
       const keys = await listSigningKeys(tx, org.id);
@@ -180,8 +235,85 @@ export class OrganizationService {
       await retireActiveSigningKey(tx, org.id, now);
       this.activeKeys.delete(org.id);
       const key = await this.addKey(tx, org, keys.length + 1, now);
+      const old = keys.find(k => k.valid_until === null);
+      const describe = (k: SigningKeyRow) => ({id: k.id, verificationMethod: this.vmIdFor(org, k), validFrom: k.valid_from.toISOString()});
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'signing_key.rotated', subjectType: 'signing_key', subjectId: key.id,
+        before: {active: old ? describe(old) : null},
+        after: {active: describe(key), retired: old ? {id: old.id, validUntil: now.toISOString()} : null}}]);
       return {did: this.didFor(org, key), verificationMethod: this.vmIdFor(org, key), validFrom: now.toISOString()};
     });
+  }
+
+  /**
+   * Changes an organization's settings (name, url, email, logo, LinkedIn id).
+   * The audit entry records the changed fields, before and after; a patch that
+   * changes nothing writes nothing.
+   */
+  async updateSettings(org: OrganizationRow, patch: OrganizationSettingsPatch, actor: Actor): Promise<OrganizationView> {
+    const updated = await this.ctx.db.transaction(async tx => {
+      const current = await findOrganizationForUpdate(tx, org.id);
+      if(!current) throw notFound('ORGANIZATION_NOT_FOUND', 'The organization');
+      const old = settingsOf(current);
+      const next = {...old};
+      for(const k of Object.keys(old) as (keyof OrganizationSettingsPatch)[]) {
+        if(patch[k] !== undefined) (next as Record<string, unknown>)[k] = patch[k];
+      }
+      const changed = (Object.keys(old) as (keyof OrganizationSettingsPatch)[]).filter(k => next[k] !== old[k]);
+      if(!changed.length) return current;
+      const row = await updateOrganizationSettings(tx, org.id, {name: next.name, url: next.url, email: next.email, logo: next.logo,
+        linkedin_organization_id: next.linkedinOrganizationId} satisfies OrganizationSettings);
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'organization.updated', subjectType: 'organization', subjectId: org.id,
+        before: Object.fromEntries(changed.map(k => [k, old[k]])), after: Object.fromEntries(changed.map(k => [k, next[k]]))}]);
+      return row;
+    });
+    // Cached rows carry the old name (issuer profiles are built from them).
+    this.authCache.clear();
+    this.hostCache.clear();
+    return this.view(updated);
+  }
+
+  /** The organization's API keys, revoked ones included. */
+  async listApiKeys(org: OrganizationRow): Promise<{items: ApiKeyView[]}> {
+    return {items: (await listApiKeys(this.ctx.db, org.id)).map(apiKeyView)};
+  }
+
+  /** Creates an API key; its secret is returned once, only its hash is stored. */
+  async createApiKey(org: OrganizationRow, name: string, actor: Actor): Promise<ApiKeyView & {apiKey: string}> {
+    const api = generateApiKey();
+    const row = await this.ctx.db.transaction(async tx => {
+      const key = await insertApiKey(tx, {id: randomUUID(), organization_id: org.id, name, prefix: api.prefix, secret_hash: api.hash, created_at: this.ctx.now()});
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'api_key.created', subjectType: 'api_key', subjectId: key.id,
+        after: {name: key.name, prefix: `lrl_${key.prefix}`}}]);
+      return key;
+    });
+    return {...apiKeyView(row), apiKey: api.key};
+  }
+
+  /**
+   * Revokes an API key: it stops working at once in this process (the auth
+   * cache is cleared) and within AUTH_CACHE_MS in others. The last working key
+   * cannot be revoked, so an organization never locks itself out. Revoking a
+   * revoked key changes nothing.
+   */
+  async revokeApiKey(org: OrganizationRow, id: string, actor: Actor): Promise<ApiKeyView> {
+    if(!UUID.test(id)) throw notFound('API_KEY_NOT_FOUND', `API key ${id}`);
+    const row = await this.ctx.db.transaction(async tx => {
+      // Serialises key changes of the organization, so two revocations cannot both pass the last-key check.
+      await lockOrganization(tx, org.id, 'update');
+      const key = await findApiKey(tx, org.id, id);
+      if(!key) throw notFound('API_KEY_NOT_FOUND', `API key ${id}`);
+      if(key.revoked_at) return key;
+      if(await countActiveApiKeys(tx, org.id) <= 1) {
+        throw new DomainError('LAST_API_KEY', 409, 'This is the organization\'s last working API key; create another one before revoking it.');
+      }
+      const revoked = (await revokeApiKey(tx, org.id, id, this.ctx.now()))!;
+      await this.audit.append(tx, [{organizationId: org.id, actor, action: 'api_key.revoked', subjectType: 'api_key', subjectId: id,
+        before: {name: key.name, prefix: `lrl_${key.prefix}`, revokedAt: null},
+        after: {name: key.name, prefix: `lrl_${key.prefix}`, revokedAt: revoked.revoked_at!.toISOString()}}]);
+      return revoked;
+    });
+    this.authCache.clear();
+    return apiKeyView(row);
   }
 
   /**
@@ -243,14 +375,16 @@ export class OrganizationService {
    * seconds (the hot path of every API call); a change made by this process
    * clears the cache at once, other processes see it within AUTH_CACHE_MS.
    */
-  async authenticate(apiKey: string): Promise<OrganizationRow | null> {
+  async authenticate(apiKey: string): Promise<Authenticated | null> {
     const hash = hashApiKey(apiKey);
-    const key = hash.toString('base64');
-    const cached = this.authCache.get(key);
+    const cacheKey = hash.toString('base64');
+    const cached = this.authCache.get(cacheKey);
     if(cached) return cached;
-    const org = await findOrganizationByApiKeyHash(this.ctx.db, hash);
-    if(org) this.authCache.set(key, org);
-    return org;
+    const found = await findOrganizationByApiKeyHash(this.ctx.db, hash);
+    if(!found) return null;
+    const result: Authenticated = {org: found.org, actor: apiKeyActor(found.key)};
+    this.authCache.set(cacheKey, result);
+    return result;
   }
 
   /** Finds an organization by slug or domain. */

@@ -3,12 +3,15 @@
  * this instance's own DIDs from the database and fetch other issuers' did:web
  * documents only under safe-fetch's rules.
  */
-import {ALL_SUITES, type ControllerResolver, didKeyDocument, didWebDocumentUrl, parseJsonStrict, type PresentationOptions,
-  type PresentationResult, verifyCredential, verifyPresentation, verifyVcJwt, type VerificationResult} from '@laurel/core';
+import {ALL_SUITES, type ControllerResolver, createBitstringStatusCheck, didKeyDocument, didWebDocumentUrl, parseJsonStrict,
+  type PresentationOptions, type PresentationResult, StatusListCache, verifyCredential, verifyPresentation, verifyVcJwt,
+  type VerificationResult, type VerifyPorts} from '@laurel/core';
+import type {CredentialRow} from '../db/rows.js';
 import type {ServiceContext} from './context.js';
 import type {CredentialService} from './credentials.js';
 import type {OrganizationService} from './organizations.js';
 import {fetchPublicJson} from './safe-fetch.js';
+import type {StatusListService} from './status-lists.js';
 import {TtlCache} from './ttl-cache.js';
 
 /** How long the public page reuses a server-side verification result. */
@@ -17,9 +20,12 @@ export const STORED_RESULT_MS = 10_000;
 /** Verification use cases. */
 export class VerificationService {
   readonly resolveController: ControllerResolver;
+  /** Other issuers' status lists, verified and decoded, each for its ttl. This instance's own are read fresh. */
+  readonly statusListCache = new StatusListCache();
+  private readonly ports: VerifyPorts;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
-    private readonly credentials: CredentialService,
+    private readonly credentials: CredentialService, private readonly statusLists: StatusListService,
     private readonly fetchJson: (url: URL, accept?: string) => Promise<string> = fetchPublicJson) {
     this.resolveController = async id => {
       if(id.startsWith('did:key:')) {
@@ -43,6 +49,74 @@ export class VerificationService {
       }
       return {ok: false, message: 'only did:key and did:web issuers can be resolved'};
     };
+    // Every suite Laurel can check: its own (eddsa-rdfc-2022, eddsa-jcs-2022) and other issuers' (ECDSA, Ed25519Signature2020).
+    const base = {canonicalizer: this.ctx.canonicalizer, resolveController: this.resolveController, now: this.ctx.now, suites: ALL_SUITES};
+    const ownLists = createBitstringStatusCheck({
+      fetchStatusList: url => this.fetchStatusList(url), verifyListCredential: vc => verifyCredential(vc, base), now: this.ctx.now});
+    const foreignLists = createBitstringStatusCheck({
+      fetchStatusList: url => this.fetchStatusList(url), verifyListCredential: vc => verifyCredential(vc, base), now: this.ctx.now,
+      cache: this.statusListCache});
+    this.ports = {...base, checkStatus: async credential =>
+      (await this.ownsAllStatusLists(credential) ? ownLists : foreignLists)(credential)};
+  }
+
+  /** Whether every status list a credential names is on this instance (then it is read fresh from the database). */
+  private async ownsAllStatusLists(credential: Record<string, unknown>): Promise<boolean> {
+    const entries = Array.isArray(credential.credentialStatus) ? credential.credentialStatus : [credential.credentialStatus];
+    for(const e of entries) {
+      const url = (e as {statusListCredential?: unknown})?.statusListCredential;
+      if(typeof url !== 'string' || !await this.localStatusList(url)) return false;
+    }
+    return true;
+  }
+
+  /** The list id and purpose when `text` is a status list URL of this instance (its origin or an organization's domain). */
+  private async localStatusList(text: string): Promise<{listId: string; purpose: 'revocation' | 'suspension'} | null> {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return null;
+    }
+    const host = url.host.toLowerCase();
+    const own = host === new URL(this.ctx.publicUrl).host.toLowerCase() || (url.protocol === 'https:' && await this.orgs.findByHost(url.hostname.toLowerCase()) !== null);
+    const m = /^\/status\/([A-Za-z0-9_-]{1,64})\/(revocation|suspension)$/.exec(url.pathname);
+    return own && m ? {listId: m[1], purpose: m[2] as 'revocation' | 'suspension'} : null;
+  }
+
+  /**
+   * The status list port: this instance's lists from the database (published first if a bit
+   * changed, so a revocation is seen at once); other issuers' over https under safe-fetch's rules.
+   */
+  private async fetchStatusList(text: string): Promise<unknown> {
+    const local = await this.localStatusList(text);
+    if(local) {
+      const list = await this.statusLists.current(local.listId, local.purpose);
+      if(!list) throw new Error('no such status list on this Laurel instance');
+      return JSON.parse(list.body);
+    }
+    const url = new URL(text);
+    if(url.protocol !== 'https:') throw new Error('only https status lists are fetched');
+    const parsed = parseJsonStrict(await this.fetchJson(url, 'application/vc+ld+json, application/ld+json, application/json'));
+    if(!parsed.ok) throw new Error(parsed.problem.message);
+    return parsed.value;
+  }
+
+  /**
+   * Verification of a credential stored here: a revocation or suspension reason the issuer
+   * made public is shown with the status check.
+   */
+  private withPublicReason(result: VerificationResult, row: CredentialRow): VerificationResult {
+    if(!row.status_reason_public || !row.status_reason) return result;
+    const add = (c: VerificationResult['checks'][number]) => c.check === 'status' && (c.code === 'STATUS_REVOKED' || c.code === 'STATUS_SUSPENDED')
+      ? {...c, message: `${c.message} Reason given by the issuer: ${row.status_reason}`} : c;
+    const checks = result.checks.map(add);
+    return {...result, checks, errors: result.errors.map(add), warnings: result.warnings.map(add)};
+  }
+
+  /** Verifies a credential of this instance by its id, with the public reason of its status. */
+  async verifyLocal(row: CredentialRow): Promise<VerificationResult> {
+    return this.withPublicReason(await this.verify(JSON.parse(row.document)), row);
   }
 
   /**
@@ -65,7 +139,7 @@ export class VerificationService {
       const m = /^\/c\/([A-Za-z0-9_-]{1,64})(?:\.json)?\/?$/.exec(url.pathname);
       const row = m ? await this.credentials.findPublic(m[1], local) : null;
       if(!row) return failed('No credential of this Laurel instance is published at this URL.');
-      return {...await this.verify(JSON.parse(row.document)), input: {kind: 'url', url: text}};
+      return {...await this.verifyLocal(row), input: {kind: 'url', url: text}};
     }
     if(url.protocol !== 'https:') return failed('Only https URLs are fetched.');
     let body: string;
@@ -81,13 +155,9 @@ export class VerificationService {
 
   /** Verifies a VC-JOSE `application/vc+jwt` token. Never throws for an invalid token. */
   async verifyJwt(jwt: string): Promise<VerificationResult & {input: {kind: 'jwt'}}> {
-    return {...await verifyVcJwt(jwt, this.ports()), input: {kind: 'jwt'}};
+    return {...await verifyVcJwt(jwt, this.ports), input: {kind: 'jwt'}};
   }
 
-  private ports() {
-    // Every suite Laurel can check: its own (eddsa-rdfc-2022, eddsa-jcs-2022) and other issuers' (ECDSA, Ed25519Signature2020).
-    return {canonicalizer: this.ctx.canonicalizer, resolveController: this.resolveController, now: this.ctx.now, suites: ALL_SUITES};
-  }
 
   /**
    * The public page's server-side result for a stored credential, cached for
@@ -95,11 +165,12 @@ export class VerificationService {
    * with the clock. A cached result never outlives a validity boundary
    * (validFrom / validUntil) that falls inside the window.
    */
-  async verifyStored(id: string, credential: Record<string, unknown>): Promise<VerificationResult> {
+  async verifyStored(row: CredentialRow, credential: Record<string, unknown>): Promise<VerificationResult> {
     const now = this.ctx.now().getTime();
+    const id = row.id;
     const hit = this.storedResults.get(id);
     if(hit && hit.until > now) return hit.result;
-    const result = await this.verify(credential);
+    const result = this.withPublicReason(await this.verify(credential), row);
     const bounds = [credential.validFrom, credential.validUntil]
       .map(v => typeof v === 'string' ? Date.parse(v) : NaN).filter(t => t > now);
     this.storedResults.set(id, {result, until: Math.min(now + STORED_RESULT_MS, ...bounds)});
@@ -116,11 +187,11 @@ export class VerificationService {
 
   /** Verifies a credential. Never throws for an invalid credential. */
   verify(credential: unknown): Promise<VerificationResult> {
-    return verifyCredential(credential, this.ports());
+    return verifyCredential(credential, this.ports);
   }
 
   /** Verifies a presentation and every credential in it, with the same ports. Never throws for an invalid one. */
   verifyPresentation(presentation: unknown, options: PresentationOptions = {}): Promise<PresentationResult> {
-    return verifyPresentation(presentation, options, this.ports());
+    return verifyPresentation(presentation, options, this.ports);
   }
 }

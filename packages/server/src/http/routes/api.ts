@@ -4,8 +4,8 @@ import type {FastifyInstance, FastifyRequest} from 'fastify';
 import {DomainError} from '../../errors.js';
 import type {Services} from '../../laurel.js';
 import type {AchievementInput} from '../../services/achievements.js';
-import {AchievementBody, AchievementPatch, CreateOrganization, IdempotencyKey, IssueCredential, ListAchievementsQuery,
-  ListCredentialsQuery} from '../schemas.js';
+import {AchievementBody, AchievementPatch, CreateApiKey, CreateOrganization, IdempotencyKey, IssueCredential, ListAchievementsQuery,
+  ListCredentialsQuery, UpdateOrganization} from '../schemas.js';
 
 /** Auth helpers the routes need. */
 export interface ApiDeps {
@@ -40,7 +40,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services, deps: ApiDe
     const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if(!m || !safeEqual(m[1], deps.adminToken)) throw new DomainError('UNAUTHENTICATED', 401, 'Send the admin token as "Authorization: Bearer <LAUREL_ADMIN_TOKEN>".');
     const input = CreateOrganization.parse(request.body);
-    return reply.code(201).send(await s.organizations.create(input));
+    return reply.code(201).send(await s.organizations.create(input, {type: 'admin'}));
   });
 
   app.get('/api/v1/organization', auth, async request => s.organizations.view(request.org));
@@ -53,11 +53,20 @@ export function registerApiRoutes(app: FastifyInstance, s: Services, deps: ApiDe
     return s.organizations.didDocument(request.org);
   });
 
-  app.post('/api/v1/organization/keys/rotate', auth, async request => s.organizations.rotateKey(request.org));
+  app.post('/api/v1/organization/keys/rotate', auth, async request => s.organizations.rotateKey(request.org, request.actor));
+
+  app.patch('/api/v1/organization', auth, async request =>
+    s.organizations.updateSettings(request.org, UpdateOrganization.parse(request.body), request.actor));
+
+  // API keys: the secret is shown once, at creation; revoking one stops it at once.
+  app.get('/api/v1/api-keys', auth, async request => s.organizations.listApiKeys(request.org));
+  app.post('/api/v1/api-keys', auth, async (request, reply) =>
+    reply.code(201).send(await s.organizations.createApiKey(request.org, CreateApiKey.parse(request.body).name, request.actor)));
+  app.delete('/api/v1/api-keys/:id', auth, async request => s.organizations.revokeApiKey(request.org, idParam(request), request.actor));
 
   // Achievements.
   app.post('/api/v1/achievements', auth, async (request, reply) =>
-    reply.code(201).send(await s.achievements.create(request.org, AchievementBody.parse(request.body) as AchievementInput)));
+    reply.code(201).send(await s.achievements.create(request.org, AchievementBody.parse(request.body) as AchievementInput, request.actor)));
 
   app.get('/api/v1/achievements', auth, async request => {
     const q = ListAchievementsQuery.parse(request.query);
@@ -67,7 +76,7 @@ export function registerApiRoutes(app: FastifyInstance, s: Services, deps: ApiDe
   app.get('/api/v1/achievements/:id', auth, async request => s.achievements.get(request.org, idParam(request)));
 
   app.put('/api/v1/achievements/:id', auth, async request =>
-    s.achievements.update(request.org, idParam(request), AchievementBody.parse(request.body) as AchievementInput));
+    s.achievements.update(request.org, idParam(request), AchievementBody.parse(request.body) as AchievementInput, request.actor));
 
   app.patch('/api/v1/achievements/:id', auth, async request => {
     const patch = AchievementPatch.parse(request.body);
@@ -75,17 +84,17 @@ export function registerApiRoutes(app: FastifyInstance, s: Services, deps: ApiDe
     const {id: _i, status: _s, createdAt: _c, updatedAt: _u, achievement: _a, ...fields} = current;
     // Re-validate the merged result so PATCH can never store what PUT would refuse.
     const merged = AchievementBody.parse({...fields, ...patch});
-    return s.achievements.update(request.org, idParam(request), merged as AchievementInput);
+    return s.achievements.update(request.org, idParam(request), merged as AchievementInput, request.actor);
   });
 
-  app.post('/api/v1/achievements/:id/archive', auth, async request => s.achievements.setStatus(request.org, idParam(request), 'archived'));
-  app.post('/api/v1/achievements/:id/unarchive', auth, async request => s.achievements.setStatus(request.org, idParam(request), 'active'));
+  app.post('/api/v1/achievements/:id/archive', auth, async request => s.achievements.setStatus(request.org, idParam(request), 'archived', request.actor));
+  app.post('/api/v1/achievements/:id/unarchive', auth, async request => s.achievements.setStatus(request.org, idParam(request), 'active', request.actor));
 
   // Credentials.
   app.post('/api/v1/credentials', auth, async (request, reply) => {
     const key = idempotencyKey(request);
     const input = IssueCredential.parse(request.body);
-    const result = await s.credentials.issue(request.org, input, key);
+    const result = await s.credentials.issue(request.org, input, request.actor, key);
     if(result.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(result.statusCode).header('location', `/api/v1/credentials/${result.body.id}`).send(result.body);
   });

@@ -13,6 +13,7 @@ import {html, layout} from '../../pages/html.js';
 import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../../pages/verify-input.js';
 import {renderVerifyPage, type VerifyPageOutcome} from '../../pages/verify-page.js';
 import {qrPng, qrSvg} from '../../services/qr.js';
+import {STATUS_LIST_TTL_MS} from '../../services/status-lists.js';
 import {BODY_LIMIT} from '../app.js';
 import {problem, sendProblem} from '../problem.js';
 
@@ -55,6 +56,20 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
       .header('cache-control', file === 'verify.js' ? 'no-cache' : 'public, max-age=31536000, immutable');
     if(request.headers['if-none-match'] === etag) return reply.code(304).send();
     return reply.send(bundle.code);
+  });
+
+  // Bitstring Status Lists: signed, cacheable for their ttl, revalidated by ETag, gzip when asked.
+  // Lists are fetched by every verifier: compressed even when small (a fresh list is under 1 KiB).
+  app.get('/status/:listId/:purpose', {compress: {threshold: 0}}, async (request: FastifyRequest<{Params: {listId: string; purpose: string}}>, reply) => {
+    const {listId, purpose} = request.params;
+    if(purpose !== 'revocation' && purpose !== 'suspension') throw notFound('NOT_FOUND', 'This status list');
+    const list = /^[A-Za-z0-9_-]{1,64}$/.test(listId) ? await s.statusLists.current(listId, purpose) : null;
+    // On an organization's own domain, only its lists.
+    if(!list || (request.hostOrg && request.hostOrg.id !== list.organizationId)) throw notFound('NOT_FOUND', 'This status list');
+    reply.type('application/vc+ld+json; charset=utf-8').header('access-control-allow-origin', '*')
+      .header('cache-control', `public, max-age=${STATUS_LIST_TTL_MS / 1000}`).header('etag', list.etag).header('vary', 'accept-encoding');
+    if(request.headers['if-none-match'] === list.etag) return reply.code(304).send();
+    return reply.send(list.body);
   });
 
   app.get('/verify', async (request, reply) =>
@@ -101,9 +116,10 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     reply.header('vary', 'Accept');
     if(json) return publicJson(reply, 'application/ld+json; charset=utf-8').send(row.document);
     const credential = JSON.parse(row.document) as AchievementCredential;
-    const result = await s.verification.verifyStored(row.id, credential);
+    const result = await s.verification.verifyStored(row, credential);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache')
-      .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`, await browserCheck(request)));
+      .send(renderCredentialPage(credential, result, `/c/${encodeURIComponent(id)}.json`, await browserCheck(request),
+        {changedAt: row.status_changed_at?.toISOString(), renewedByUrl: row.renewed_by ? `/c/${encodeURIComponent(row.renewed_by)}` : null}, s.ctx.now()));
   });
 
   // QR codes pointing to the credential's verification URL (its id).

@@ -12,8 +12,9 @@
  * block (CSP: no inline script runs). Untrusted text is only ever set as textContent.
  */
 import jsQRModule from 'jsqr';
-import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createDocumentLoader, didKeyDocument, didWebDocumentUrl,
-  parseJsonStrict, type Resolution, type VerificationResult, verifyCredential, verifyVcJwt, type VerifyPorts} from '@laurel/core';
+import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createBitstringStatusCheck, createDocumentLoader, didKeyDocument,
+  didWebDocumentUrl, parseJsonStrict, type Resolution, standingOf, type VerificationResult, verifyCredential, verifyVcJwt,
+  type VerifyPorts} from '@laurel/core';
 // Pure and browser-safe (OB 3.0 §5.3); bundled from the CLI until it moves to a shared package.
 import {isPng, looksLikeSvg, unbakePng, unbakeSvg} from '@laurel/core';
 import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../verify-input.js';
@@ -65,8 +66,35 @@ function browserResolver(publicHost: string): ControllerResolver {
 }
 
 function browserPorts(publicHost: string): VerifyPorts {
-  return {canonicalizer: new Canonicalizer(createDocumentLoader()), resolveController: browserResolver(publicHost),
+  const base: VerifyPorts = {canonicalizer: new Canonicalizer(createDocumentLoader()), resolveController: browserResolver(publicHost),
     now: () => new Date(), suites: ALL_SUITES};
+  // Status lists, like DID documents, are read from this origin only (CSP connect-src 'self').
+  const checkStatus = createBitstringStatusCheck({
+    fetchStatusList: async text => {
+      const url = new URL(text);
+      const host = url.host.toLowerCase();
+      if(host !== publicHost.toLowerCase() && host !== location.host.toLowerCase()) {
+        throw new Error(`your browser can only read status lists of this site, not ${url.host}; use “Check on the server instead”`);
+      }
+      const response = await fetch(url.pathname, {headers: {accept: 'application/vc+ld+json, application/json'}, credentials: 'omit', cache: 'no-cache'});
+      if(!response.ok) throw new Error(`the status list could not be read (HTTP ${response.status})`);
+      const parsed = parseJsonStrict(await response.text());
+      if(!parsed.ok) throw new Error(parsed.problem.message);
+      return parsed.value;
+    },
+    verifyListCredential: vc => verifyCredential(vc, base),
+    now: () => new Date(),
+  });
+  return {...base, checkStatus};
+}
+
+const STANDING_CLASS: Record<string, string> = {valid: 'ok', 'status-unknown': 'warn'};
+
+/** The same markup as pages/check-list.ts renderStanding (without the server's lifecycle details). */
+function standingBox(result: VerificationResult): HTMLDivElement {
+  const s = standingOf(result);
+  return el('div', {class: `standing ${STANDING_CLASS[s.state] ?? 'bad'}`, 'data-testid': 'standing', 'data-state': s.state, role: 'status'},
+    el('strong', {}, s.label), el('span', {class: 'standing-message'}, s.message));
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -105,6 +133,15 @@ async function recheckCredentialPage(data: PageData): Promise<void> {
     const serverVerified = verdictLine.querySelector('.badge.ok') !== null;
     list.replaceChildren(...checkItems(result.checks));
     verdictLine.replaceChildren(verdictBadge(result.verified));
+    // The standing follows the browser's result; the server's date and renewal link stay.
+    const standing = document.querySelector<HTMLElement>('[data-testid="standing"]');
+    if(standing) {
+      const fresh = standingBox(result);
+      standing.className = fresh.className;
+      standing.dataset.state = fresh.dataset.state;
+      standing.querySelector('strong')?.replaceWith(fresh.querySelector('strong')!);
+      standing.querySelector('.standing-message')?.replaceWith(fresh.querySelector('.standing-message')!);
+    }
     line.textContent = result.verified === serverVerified
       ? 'Checked again in your browser.'
       : `Checked again in your browser. The server's answer was different (${serverVerified ? 'verified' : 'not verified'}); the browser's is shown.`;
@@ -133,7 +170,7 @@ function setUpVerifyPage(data: PageData): void {
   const showResult = (result: VerificationResult, where: string) => {
     resultBox.hidden = false;
     resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified)),
-      el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks)),
+      standingBox(result), el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks)),
       el('p', {class: 'note muted', 'data-testid': 'result-where'}, where));
   };
   const busy = (message: string) => {
