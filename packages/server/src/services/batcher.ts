@@ -29,10 +29,15 @@ export class Batcher<J> {
   private pump(): void {
     if(this.running >= this.maxInFlight || this.queue.length === 0) return;
     this.running++;
-    const jobs = this.queue.splice(0, this.maxBatch);
-    this.runBatch(jobs).finally(() => {
-      this.running--;
-      this.pump();
+    // Start on the next turn of the event loop, not now: PGlite answers in microtasks, so a
+    // transaction never lets I/O in, and requests that arrived meanwhile are still waiting in
+    // the poll phase. One turn lets them join this batch (costs microseconds when idle).
+    setImmediate(() => {
+      const jobs = this.queue.splice(0, this.maxBatch);
+      this.runBatch(jobs).finally(() => {
+        this.running--;
+        this.pump();
+      });
     });
   }
 }

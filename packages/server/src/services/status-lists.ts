@@ -29,7 +29,7 @@ export const STATUS_LIST_TTL_MS = 60_000;
 export const STATUS_LIST_VALIDITY_MS = 30 * 24 * 3600_000;
 const STALE_AFTER_MS = 7 * 24 * 3600_000;
 /** A slot drawn this many times in a row onto taken indexes means the list is (nearly) full. */
-const MAX_DRAWS = 8;
+const MAX_DRAWS = 32;
 /** Debounce of a publish after a change in this process. */
 const KICK_DELAY_MS = 50;
 
