@@ -11,12 +11,58 @@ Commands:
                               files, directories or https URLs
   audit verify                Verify an organization's audit log (hash chain
                               and signed head) fetched from a Laurel server
+  issue --csv <file>          Issue a credential to every row of a CSV or .xlsx
+                              file on a Laurel server, with live progress
 
 Options:
   -h, --help   Show this help
 
 Run 'laurel verify --help' for the options of verify,
-'laurel audit verify --help' for those of audit verify.
+'laurel audit verify --help' for those of audit verify,
+'laurel issue --help' for those of issue.
+`;
+
+const ISSUE_USAGE = `Usage: laurel issue --csv <file> --achievement <id> --url <Laurel base URL> [options]
+
+Uploads the file to the server (POST /api/v1/batches, streamed from disk),
+which issues a credential of the achievement to each valid row and emails it
+to the recipient, then follows the batch with a live progress bar (a plain
+line every few seconds when stderr is not a terminal) and sums up: issued,
+failed, emailed, and where to download the rows that failed (errors.csv).
+
+Retrying the same file for the same achievement is safe: the upload carries an
+Idempotency-Key made from the file's SHA-256 and the achievement, so the
+server answers with the batch it already has instead of issuing twice.
+
+The mapping says which column holds each field: name (required), email, did,
+validFrom, validUntil (ISO 8601: 2026-03-01 or 2026-03-01T09:00:00Z),
+evidenceUrl, and fields.<name> for the template's own fields. Without
+--mapping or --map, no mapping is sent and the server decides (it may guess
+from usual headers such as Name, Email, Valid until).
+
+Options:
+  --csv <file>              The CSV file (UTF-8, UTF-16 with a BOM, or Excel's
+                            Windows-1252; delimiter , ; tab or |)
+  --xlsx <file>             An Excel workbook instead (its first worksheet)
+  --achievement <id>        The achievement to issue
+  --url <url>               The server, e.g. https://laurel.example.org
+  --api-key <key>           An API key of the organization (or set LAUREL_API_KEY)
+  --mapping <json>          The mapping as JSON, e.g.
+                            '{"name":"Full name","email":"E-mail"}'
+  --map <field>=<header>    One field of the mapping (repeat it), e.g.
+                            --map "name=Full name" --map email=E-mail
+                            --map fields.course=Course
+  --no-email                Issue without emailing the recipients
+  --dry-run                 Only check the file: print the validation report
+                            (every problem by row and column); nothing is issued
+  --allow-http              Permit a plain http URL (a local instance)
+  --json                    Print the final batch (or the report) as JSON
+  -h, --help                Show this help
+
+Exit codes: 0 every row was issued (with --dry-run: every row is valid);
+1 some rows failed or were invalid, the batch failed or was cancelled, or the
+server refused the upload; 2 usage error; 3 internal error; 130 stopped with
+Ctrl-C (the batch goes on on the server).
 `;
 
 const AUDIT_USAGE = `Usage: laurel audit verify --url <Laurel base URL> --api-key <key> [options]
@@ -82,7 +128,8 @@ export async function run(argv: string[], output: Output = stdio): Promise<numbe
     return await dispatch(argv, output);
   } catch(error) {
     if(error instanceof UsageError) {
-      const help = argv[0] === 'verify' ? 'laurel verify --help' : argv[0] === 'audit' ? 'laurel audit verify --help' : 'laurel --help';
+      const help = argv[0] === 'verify' ? 'laurel verify --help' : argv[0] === 'audit' ? 'laurel audit verify --help'
+        : argv[0] === 'issue' ? 'laurel issue --help' : 'laurel --help';
       output.err(`laurel: ${error.message}\nRun '${help}' for usage.\n`);
       return EXIT.usage;
     }
@@ -103,6 +150,7 @@ async function dispatch(argv: string[], output: Output): Promise<number> {
   }
   if(command === 'verify') return verifyCommand(rest, output);
   if(command === 'audit') return auditCommand(rest, output);
+  if(command === 'issue') return issueCommand(rest, output);
   throw new UsageError(command.startsWith('-') ? `unknown option ${command}` : `unknown command ${command}`);
 }
 
@@ -199,4 +247,87 @@ async function auditCommand(args: string[], output: Output): Promise<number> {
   }
   const {runAuditVerify} = await import('./audit-command.js');
   return runAuditVerify({url, apiKey, json: values.json, allowHttp: values['allow-http'], publicKey}, output);
+}
+
+async function issueCommand(args: string[], output: Output): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        'csv': {type: 'string'},
+        'xlsx': {type: 'string'},
+        'achievement': {type: 'string'},
+        'url': {type: 'string'},
+        'api-key': {type: 'string'},
+        'mapping': {type: 'string'},
+        'map': {type: 'string', multiple: true},
+        'no-email': {type: 'boolean', default: false},
+        'dry-run': {type: 'boolean', default: false},
+        'allow-http': {type: 'boolean', default: false},
+        'json': {type: 'boolean', default: false},
+        'help': {type: 'boolean', short: 'h', default: false},
+      },
+    });
+  } catch(error) {
+    throw new UsageError((error as Error).message);
+  }
+  const {values} = parsed;
+  if(values.help) {
+    output.out(ISSUE_USAGE);
+    return EXIT.ok;
+  }
+  if(values.csv !== undefined && values.xlsx !== undefined) throw new UsageError('give either --csv or --xlsx, not both');
+  const file = values.csv ?? values.xlsx;
+  if(file === undefined) throw new UsageError('issue needs --csv <file> (or --xlsx <file>)');
+  if(values.achievement === undefined || values.achievement.trim() === '') throw new UsageError('issue needs --achievement <id>');
+  if(values.url === undefined) throw new UsageError('issue needs --url <Laurel base URL>');
+  let url: URL;
+  try {
+    url = new URL(values.url);
+  } catch {
+    throw new UsageError(`${values.url} is not a valid URL`);
+  }
+  if(url.protocol === 'http:' && !values['allow-http']) {
+    throw new UsageError(`refusing to send an API key over plain http to ${url.origin}: use https, or pass --allow-http for a local instance`);
+  }
+  if(url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`unsupported URL scheme ${url.protocol} (use https)`);
+  const apiKey = values['api-key'] ?? process.env.LAUREL_API_KEY;
+  if(!apiKey) throw new UsageError('issue needs --api-key <key> (or LAUREL_API_KEY)');
+  const {parseMapArguments, runIssue} = await import('./issue-command.js');
+  let mapping: Record<string, unknown> | undefined;
+  if(values.mapping !== undefined && values.map !== undefined) throw new UsageError('give the mapping either as --mapping <json> or as --map options, not both');
+  if(values.mapping !== undefined) {
+    const {parseJsonStrict} = await import('@laurel/core');
+    const json = parseJsonStrict(values.mapping);
+    if(!json.ok || typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) {
+      throw new UsageError(`--mapping must be a JSON object such as '{"name":"Full name","email":"E-mail"}'${json.ok ? '' : ` (${json.problem.message})`}`);
+    }
+    mapping = json.value as Record<string, unknown>;
+  } else if(values.map !== undefined) {
+    mapping = parseMapArguments(values.map);
+  }
+  // Ctrl-C stops following the batch (which goes on on the server) rather than killing the process mid-line.
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await runIssue({
+      file,
+      format: values.xlsx !== undefined || /\.xlsx$/i.test(file) ? 'xlsx' : 'csv',
+      achievementId: values.achievement,
+      url,
+      apiKey,
+      mapping,
+      sendEmail: !values['no-email'],
+      dryRun: values['dry-run'],
+      json: values.json,
+      progress: process.stderr.isTTY ? 'bar' : 'lines',
+      signal: stop.signal,
+    }, output);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }
