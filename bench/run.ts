@@ -11,6 +11,8 @@
  *   (p)  /c/<id> page throughput with autocannon, server on one core (bench/page.ts)
  *   (s1–s3) status slot allocation, list re-publishing, the status check's cost (bench/lifecycle.ts;
  *        BENCH_LIFECYCLE=0 skips, BENCH_ALLOC_COUNT, BENCH_DATABASE_URL for PostgreSQL)
+ *   (b1) 100,000 CSV rows issued end to end (bench/batch.ts; BENCH_BATCH=0 skips, BENCH_BATCH_ROWS)
+ *   (m1) email throughput against an in-process SMTP server (bench/email.ts; BENCH_EMAIL=0 skips)
  *
  * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
  * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
@@ -210,6 +212,15 @@ async function main(): Promise<void> {
   if(process.env.BENCH_LIFECYCLE !== '0') {
     const {runLifecycleBenches} = await import('./lifecycle.js');
     await runLifecycleBenches();
+  }
+  // --- issue 5: bulk issuance end to end (bench/batch.ts) and email throughput (bench/email.ts)
+  if(process.env.BENCH_BATCH !== '0') {
+    const {runBatchBench} = await import('./batch.js');
+    await runBatchBench();
+  }
+  if(process.env.BENCH_EMAIL !== '0') {
+    const {runEmailBench} = await import('./email.js');
+    await runEmailBench();
   }
 
   console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);

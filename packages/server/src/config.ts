@@ -16,6 +16,23 @@ export interface Config {
   logLevel: string;
   /** Credentials revoked per transaction by a bulk revocation job. */
   bulkRevokeChunk: number;
+  /** Rows issued per transaction by a batch job. */
+  batchChunk: number;
+  /** Limits of one bulk upload. */
+  uploadLimits: {maxRows: number; maxBytes: number; maxFieldLength: number};
+  /** SMTP server for email (`smtp://…` or `smtps://…`); unset: emails go to `<dataDir>/outbox`. */
+  smtpUrl?: string;
+  /** The sender of emails; each organization's name replaces the display name. */
+  mailFrom: {name: string; address: string};
+  /** Emails per second per process; 0: no throttle. */
+  mailRate: number;
+}
+
+/** `Name <address>` or a bare address. */
+function parseMailbox(text: string): {name: string; address: string} | null {
+  const m = /^\s*(?:"?([^"<>]*?)"?\s*<([^<>\s@]+@[^<>\s@]+)>|([^<>\s@]+@[^<>\s@]+))\s*$/.exec(text);
+  if(!m) return null;
+  return m[3] ? {name: '', address: m[3]} : {name: m[1].trim(), address: m[2]};
 }
 
 /** Reads and checks the environment; throws a readable error for a bad value. */
@@ -34,9 +51,37 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if(env.LAUREL_MASTER_KEY) parseMasterKey(env.LAUREL_MASTER_KEY);
   const databaseUrl = env.DATABASE_URL || undefined;
   if(databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('DATABASE_URL must start with postgres:// or postgresql://');
+  const whole = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if(raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if(!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+  const batchChunk = whole('LAUREL_BATCH_CHUNK', 250, 1, 5000);
+  const uploadLimits = {maxRows: whole('LAUREL_UPLOAD_MAX_ROWS', 200_000, 1, 10_000_000),
+    maxBytes: whole('LAUREL_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40), maxFieldLength: 4096};
   const bulkRevokeChunk = env.LAUREL_BULK_REVOKE_CHUNK ? Number(env.LAUREL_BULK_REVOKE_CHUNK) : 500;
   if(!Number.isInteger(bulkRevokeChunk) || bulkRevokeChunk < 1 || bulkRevokeChunk > 10_000) {
     throw new Error(`LAUREL_BULK_REVOKE_CHUNK must be a whole number from 1 to 10000, got "${env.LAUREL_BULK_REVOKE_CHUNK}"`);
+  }
+  const smtpUrl = env.SMTP_URL || undefined;
+  if(smtpUrl) {
+    let url: URL | null = null;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      // reported below
+    }
+    if(!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname) {
+      throw new Error('SMTP_URL must be smtp://[user:pass@]host[:port] or smtps://…');
+    }
+  }
+  const mailFrom = env.MAIL_FROM ? parseMailbox(env.MAIL_FROM) : {name: 'Laurel', address: `no-reply@${parsed.hostname}`};
+  if(!mailFrom) throw new Error(`MAIL_FROM must be an address or "Name <address>", got "${env.MAIL_FROM}"`);
+  const mailRate = env.MAIL_RATE !== undefined && env.MAIL_RATE !== '' ? Number(env.MAIL_RATE) : 10;
+  if(!Number.isFinite(mailRate) || mailRate < 0 || mailRate > 10_000) {
+    throw new Error(`MAIL_RATE must be a number of emails per second from 0 (no throttle) to 10000, got "${env.MAIL_RATE}"`);
   }
   return {
     port,
@@ -50,5 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     demo: env.LAUREL_DEMO !== '0' && env.LAUREL_DEMO !== 'false',
     logLevel: env.LOG_LEVEL ?? 'info',
     bulkRevokeChunk,
+    batchChunk,
+    uploadLimits,
+    smtpUrl,
+    mailFrom,
+    mailRate,
   };
 }

@@ -11,6 +11,12 @@ import {AuditService} from './services/audit.js';
 import type {ServiceContext} from './services/context.js';
 import {CallerCredentialSigner, CredentialService} from './services/credentials.js';
 import {BULK_REVOKE_JOB, LifecycleService} from './services/lifecycle.js';
+import {BATCH_CHUNK, BATCH_JOB, BatchService} from './services/batches/batches.js';
+import type {UploadLimits} from './services/batches/ingest.js';
+import {DEFAULT_UPLOAD_LIMITS} from './services/batches/parse.js';
+import {type AttachmentProvider, EMAIL_SEND_JOB, type EmailJobData, EmailService, type EmailSettings} from './services/mail/email.js';
+import {type MailAddress, outboxTransport, smtpTransport} from './services/mail/transport.js';
+import {unsubscribeKey} from './services/mail/unsubscribe.js';
 import {StatusListService} from './services/status-lists.js';
 import {OrganizationService} from './services/organizations.js';
 import {VerificationService} from './services/verification.js';
@@ -28,8 +34,30 @@ export interface LaurelOptions {
   fetchJson?: (url: URL, accept?: string) => Promise<string>;
   /** Credentials revoked per transaction by a bulk revocation (default 500). */
   bulkRevokeChunk?: number;
+  /** Rows issued per transaction by a batch job (default 250). */
+  batchChunk?: number;
+  /** Limits of one bulk upload (default: 200,000 rows, 100 MiB, 4,096 characters per cell). */
+  uploadLimits?: UploadLimits;
   /** Background jobs: polling, maintenance, whether this process runs the workers (default: it does). */
   jobs?: JobQueueOptions;
+  /** Email to recipients (main.ts always sets it). Without it mail is off: nothing is enqueued or sent. */
+  mail?: MailOptions;
+}
+
+/** How email is sent. */
+export interface MailOptions {
+  /** `smtp://user:pass@host:587` or `smtps://…`. Without it, messages are written to `outboxDir`. */
+  smtpUrl?: string;
+  /** Where `.eml` files go when there is no SMTP server (main.ts: `<LAUREL_DATA_DIR>/outbox`). */
+  outboxDir?: string;
+  /** The sender address (MAIL_FROM); each organization's name is the display name. Default `no-reply@<public host>`. */
+  from?: MailAddress;
+  /** Messages per second per process (MAIL_RATE); 0: no throttle. Default 10. */
+  rate?: number;
+  /** Seconds before the first retry of a transient SMTP failure (default 30, then doubled with jitter). */
+  retryDelaySeconds?: number;
+  /** Files to attach to each message (the credential's PDF, once rendering exists); none when unset. */
+  attachments?: AttachmentProvider;
 }
 
 /** All services, for the HTTP layer, the demo seed and tests. */
@@ -46,6 +74,12 @@ export interface Services {
   statusLists: StatusListService;
   /** Revoke, suspend, reinstate, bulk revocation, the sweep. */
   lifecycle: LifecycleService;
+  /** Branded email: deliveries (enqueued in the issuing transaction), templates, unsubscribes. */
+  email: EmailService;
+  /** Bulk issuance: uploads, the batch job, progress. */
+  batches: BatchService;
+  /** Limits of one bulk upload. */
+  uploadLimits: UploadLimits;
   callerSigner: CallerCredentialSigner;
   verification: VerificationService;
 }
@@ -63,6 +97,7 @@ export function createServices(options: LaurelOptions): Services {
   const jobs = new JobQueue(options.db, options.jobs);
   const audit = new AuditService(ctx);
   const organizations = new OrganizationService(ctx, audit);
+  const email = new EmailService(ctx, jobs, audit, organizations, emailSettings(options));
   const achievements = new AchievementService(ctx, organizations, audit);
   const statusLists = new StatusListService(ctx, organizations);
   const credentials = new CredentialService(ctx, organizations, achievements, statusLists, audit);
@@ -80,8 +115,28 @@ export function createServices(options: LaurelOptions): Services {
       throw error;
     }
   }, bulkPolicy);
+  const batches = new BatchService(ctx, credentials, jobs, options.batchChunk ?? BATCH_CHUNK);
+  if(email.enabled) batches.enqueueEmails = (tx, items) => email.enqueue(tx, items);
+  if(email.enabled) credentials.email = {enqueue: (tx, items) => email.enqueue(tx, items), notify: () => email.notify()};
+  // A batch job is idempotent (issued rows are never picked again), so a retry after a crash resumes it.
+  const batchPolicy = {retryLimit: 5, retryDelaySeconds: 2};
+  void jobs.work<{organizationId: string; batchId: string}>(BATCH_JOB, async job => {
+    try {
+      await batches.run(job.data.batchId, job.signal);
+    } catch(error) {
+      if(job.retryCount >= batchPolicy.retryLimit) await batches.fail(job.data.batchId, (error as Error).message);
+      throw error;
+    }
+  }, batchPolicy);
+  if(email.enabled) {
+    // Email: at most once per delivery (a run cut off mid-conversation leaves it `unknown`), transient failures retried.
+    void jobs.work<EmailJobData>(EMAIL_SEND_JOB, job => email.runSendJob(job), email.queuePolicy());
+    // Expiry reminders: the sweep hands over credentials that expire soon (unique per credential: never twice).
+    lifecycle.hooks.expiringSoon = async rows => { await email.enqueueExpiryReminders(rows); };
+  }
   return {
-    ctx, jobs, audit, organizations, achievements, credentials, statusLists, lifecycle,
+    ctx, jobs, audit, organizations, achievements, credentials, statusLists, lifecycle, email, batches,
+    uploadLimits: options.uploadLimits ?? {...DEFAULT_UPLOAD_LIMITS},
     callerSigner: new CallerCredentialSigner(ctx, organizations, statusLists),
     verification,
   };
@@ -97,6 +152,7 @@ export async function createLaurel(options: LaurelOptions): Promise<{app: Fastif
   app.addHook('onClose', async () => {
     services.lifecycle.stop();
     await services.jobs.stop();
+    await services.email.close();
   });
   try {
     await services.jobs.start();
@@ -105,4 +161,21 @@ export async function createLaurel(options: LaurelOptions): Promise<{app: Fastif
     throw error;
   }
   return {app, services};
+}
+
+/** The mail settings of `options`, or null when mail is off. */
+function emailSettings(options: LaurelOptions): EmailSettings | null {
+  const mail = options.mail;
+  if(!mail) return null;
+  if(!mail.smtpUrl && !mail.outboxDir) throw new Error('mail needs smtpUrl or outboxDir');
+  const host = new URL(options.publicUrl).hostname;
+  return {
+    transport: mail.smtpUrl ? smtpTransport(mail.smtpUrl) : outboxTransport(mail.outboxDir!),
+    from: mail.from ?? {name: 'Laurel', address: `no-reply@${host}`},
+    rate: mail.rate ?? 10,
+    retryDelaySeconds: mail.retryDelaySeconds ?? 30,
+    // Its own key, derived from the master key (never the master key itself).
+    unsubscribeKey: unsubscribeKey(options.masterKey),
+    attachments: mail.attachments,
+  };
 }

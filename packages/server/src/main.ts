@@ -1,4 +1,5 @@
 /** `npm start`: the API, the public pages and the job worker, in one process. */
+import {join} from 'node:path';
 import {loadConfig} from './config.js';
 import {loadMasterKey} from './crypto/master-key.js';
 import {openDatabase} from './db/open.js';
@@ -17,8 +18,10 @@ async function main(): Promise<void> {
   const testJobs = process.env.LAUREL_TEST_JOBS === '1';
   const {app, services} = await createLaurel({
     db, masterKey, publicUrl: config.publicUrl, adminToken: config.adminToken, trustProxy: config.trustProxy,
-    logger: {level: config.logLevel}, bulkRevokeChunk: config.bulkRevokeChunk, ...(testJobs ? {jobs: TEST_JOB_QUEUE_OPTIONS} : {}),
+    logger: {level: config.logLevel}, bulkRevokeChunk: config.bulkRevokeChunk, batchChunk: config.batchChunk, uploadLimits: config.uploadLimits, ...(testJobs ? {jobs: TEST_JOB_QUEUE_OPTIONS} : {}),
+    mail: {smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox'), from: config.mailFrom, rate: config.mailRate},
   });
+  log(`Email: ${services.email.describe()}.`);
   if(config.demo) {
     const demo = await seedDemo(services, config.databaseUrl ? null : config.dataDir);
     if(demo.created) {

@@ -11,6 +11,8 @@ export interface OrganizationRow {
   logo: string | null;
   /** LinkedIn's numeric organization id, for "Add to profile" links. */
   linkedin_organization_id: string | null;
+  /** The brand colour of emails (`#rrggbb`), or null for Laurel's default. */
+  brand_color: string | null;
   created_at: Date;
 }
 

@@ -1,6 +1,7 @@
 /** The Fastify app: JSON parsing, auth, problem+json, and the routes. */
 import compress from '@fastify/compress';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import {parseJsonStrict} from '@laurel/core';
 import Fastify, {type FastifyInstance, type FastifyRequest} from 'fastify';
 import type {OrganizationRow} from '../db/rows.js';
@@ -11,6 +12,8 @@ import {errorHandler, problem, sendProblem} from './problem.js';
 import {registerApiRoutes} from './routes/api.js';
 import {registerJobRoutes} from './routes/jobs.js';
 import {registerAuditRoutes} from './routes/audit.js';
+import {registerEmailRoutes} from './routes/email.js';
+import {registerBatchRoutes} from './routes/batches.js';
 import {registerLifecycleRoutes} from './routes/lifecycle.js';
 import {registerPublicRoutes} from './routes/public.js';
 import {registerVcApiRoutes} from './routes/vc-api.js';
@@ -65,6 +68,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       if(parsed.ok) return done(null, parsed.value);
       done(new DomainError(parsed.problem.code, 400, parsed.problem.message), undefined);
     });
+  // Bulk uploads: one file part, streamed (routes/batches.ts); its size limit is the upload limit.
+  await app.register(multipart, {limits: {files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12, fileSize: services.uploadLimits.maxBytes}});
 
   app.decorateRequest('hostOrg', null);
   app.decorateRequest('org', null as unknown as OrganizationRow);
@@ -93,7 +98,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   registerApiRoutes(app, services, {authenticate, adminToken: options.adminToken});
   registerAuditRoutes(app, services, {authenticate});
   registerLifecycleRoutes(app, services, authenticate);
+  registerBatchRoutes(app, services, authenticate, services.uploadLimits);
   registerJobRoutes(app, services, {authenticate});
+  registerEmailRoutes(app, services, {authenticate});
   registerVcApiRoutes(app, services, {authenticate});
   registerPublicRoutes(app, services);
   return app;

@@ -15,6 +15,8 @@ const dateTime = z.string().max(64).refine(v => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:
   'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T09:00:00Z');
 const did = z.string().max(2048).regex(/^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/, 'must be a DID, e.g. did:key:z6Mk…');
 const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, 'lower-case letters, digits and hyphens, 1–48 characters');
+/** A colour as `#rrggbb` (stored lower-case). */
+const brandColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2457c5').transform(v => v.toLowerCase());
 const domain = z.string().max(253).toLowerCase()
   .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS host name such as certs.example.edu');
 
@@ -28,6 +30,7 @@ export const CreateOrganization = z.strictObject({
   email: z.email().max(320).optional(),
   logo: httpUrl.optional(),
   linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').optional(),
+  brandColor: brandColor.optional(),
 });
 
 /** The cryptosuites Laurel signs with. */
@@ -93,6 +96,8 @@ export const IssueCredential = z.strictObject({
   evidence: z.array(Evidence).max(50).optional(),
   results: z.array(Result).max(50).optional(),
   options: z.strictObject({cryptosuite: Cryptosuite.optional()}).optional(),
+  sendEmail: z.boolean().optional(),
+  locale: z.enum(['en', 'sv']).optional(),
 });
 
 /** Pagination shared by list endpoints. */
@@ -110,6 +115,42 @@ export const ListCredentialsQuery = z.strictObject({
   q: z.string().trim().min(1).max(200).optional(),
   ...Page,
 });
+
+/** POST /api/v1/batches query. */
+export const BatchQuery = z.strictObject({dryRun: z.enum(['true', 'false']).default('false').transform(v => v === 'true')});
+
+const DuplicatePolicy = z.enum(['flag', 'allow', 'reject']);
+const Locale = z.enum(['en', 'sv']);
+
+/** The multipart fields of POST /api/v1/batches (text, before the file part). */
+export const BatchFields = z.strictObject({
+  achievementId: text(100),
+  /** JSON: Laurel field → column header. Absent: guessed from the header row. */
+  mapping: z.string().min(2).max(64 * 1024).optional(),
+  sendEmail: z.enum(['true', 'false']).default('true').transform(v => v === 'true'),
+  duplicatePolicy: DuplicatePolicy.default('flag'),
+  locale: Locale.optional(),
+});
+
+/** POST /api/v1/batches with JSON rows. */
+export const BatchJson = z.strictObject({
+  achievementId: text(100),
+  rows: z.array(z.strictObject({
+    name: z.string().max(4096).optional(),
+    email: z.string().max(4096).optional(),
+    did: z.string().max(4096).optional(),
+    validFrom: z.string().max(4096).optional(),
+    validUntil: z.string().max(4096).optional(),
+    evidenceUrl: z.string().max(4096).optional(),
+    fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().max(4096)).optional(),
+  })).min(1, 'send at least one row').max(200_000),
+  sendEmail: z.boolean().default(true),
+  duplicatePolicy: DuplicatePolicy.default('flag'),
+  locale: Locale.optional(),
+});
+
+/** GET /api/v1/batches query. */
+export const ListBatchesQuery = z.strictObject({...Page});
 
 /** A reason for a status change; `reasonPublic` shows it to verifiers. */
 const Reason = {
@@ -182,6 +223,8 @@ export const UpdateOrganization = z.strictObject({
   logo: httpUrl.nullable().optional(),
   /** LinkedIn's numeric organization id, used in "Add to profile" links. */
   linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').nullable().optional(),
+  /** The colour of emails' header bar and button, `#rrggbb`. */
+  brandColor: brandColor.nullable().optional(),
 });
 
 /** POST /api/v1/api-keys. */
@@ -210,3 +253,21 @@ export const ListJobsQuery = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'a queue name: lower-case letters, digits, ".", "_" and "-"').optional(),
   ...Page,
 });
+
+/** POST /api/v1/credentials/:id/emails/resend: optionally in another locale. */
+export const ResendEmail = z.strictObject({
+  locale: z.enum(['en', 'sv']).optional(),
+});
+
+/**
+ * PUT /api/v1/email-templates/:kind/:locale. Only the shape is checked here; sizes, variables
+ * and markup are the service's (422 EMAIL_TEMPLATE_INVALID with a problem per field).
+ */
+export const EmailTemplateBody = z.strictObject({
+  subject: z.string().max(100_000),
+  html: z.string().max(500_000),
+  text: z.string().max(500_000),
+});
+
+/** POST /api/v1/email-templates/:kind/:locale/preview: a draft to render (missing parts: the saved ones). */
+export const EmailTemplatePreview = EmailTemplateBody.partial();

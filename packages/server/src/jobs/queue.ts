@@ -154,6 +154,8 @@ export class JobQueue {
   private boss: PgBoss | null = null;
   private schema = 'pgboss';
   private starting: Promise<void> | null = null;
+  /** The last queue creation: creations run one after another. */
+  private creating: Promise<void> = Promise.resolve();
   /** Settles when `start` has finished (queues created). */
   private readonly started: Promise<void>;
   private settleStart!: (error?: unknown) => void;
@@ -276,7 +278,7 @@ export class JobQueue {
   private activate(registration: Registration): void {
     const boss = this.boss!;
     const {name, policy} = registration;
-    registration.ready = (async () => {
+    const create = async () => {
       const dead = deadLetterQueue(name);
       await boss.createQueue(dead, {name: dead});
       const options = {name, retryLimit: policy.retryLimit, retryDelay: policy.retryDelaySeconds, retryBackoff: policy.retryBackoff,
@@ -284,7 +286,10 @@ export class JobQueue {
       await boss.createQueue(name, options);
       // createQueue keeps an existing queue as it was: apply this release's policy.
       await boss.updateQueue(name, options);
-    })();
+    };
+    // One queue at a time: pg-boss creates a partition of its job table per queue, and two
+    // creations at once deadlock on PostgreSQL (several queues registered before start).
+    registration.ready = this.creating = this.creating.then(create, create);
     registration.ready.then(() => { registration.created = true; },
       error => this.log.error({queue: name, err: error}, 'could not create a job queue'));
     if(this.options.workers === false || this.stopped) return;

@@ -9,7 +9,7 @@ import {createHash, createPublicKey, type KeyObject, randomUUID, sign} from 'nod
 import {type AuditEntry, type AuditHead, auditHeadMessage, type AuditVerification, encodeEd25519PublicKey, hashAuditEntry,
   verifyAuditSource} from '@laurel/core';
 import {generateEd25519, privateKeyFromSeed} from '../crypto/ed25519.js';
-import {auditEntriesAfter, countAuditEntries, findAuditHead, findFirstInstanceKey, findInstanceKey, insertAuditEntries,
+import {appendAuditEntries, auditEntriesAfter, countAuditEntries, findAuditHead, findFirstInstanceKey, findInstanceKey, insertAuditEntries,
   insertAuditHeads, insertInstanceKey, listAuditEntries, lockAuditHeads, type NewAuditEntry, updateAuditHead} from '../db/audit-repo.js';
 import type {Queryable} from '../db/database.js';
 import type {AuditEntryRow, AuditHeadRow, InstanceKeyRow, OrganizationRow} from '../db/rows.js';
@@ -171,12 +171,11 @@ export class AuditService {
       head.seq = content.seq;
       head.hash = hash;
     }
-    await insertAuditEntries(tx, rows);
-    for(const organizationId of orgIds) {
+    await appendAuditEntries(tx, rows, orgIds.map(organizationId => {
       const head = heads.get(organizationId)!;
       const signature = sign(null, auditHeadMessage(organizationId, head.seq, hex(head.hash)), key.privateKey);
-      await updateAuditHead(tx, {organization_id: organizationId, seq: head.seq, hash: head.hash, signature, key_id: key.id});
-    }
+      return {organization_id: organizationId, seq: head.seq, hash: hex(head.hash), signature: hex(signature), key_id: key.id};
+    }));
   }
 
   /** Creates the instance key if there is none yet and loads it (at start, so the first append need not). */

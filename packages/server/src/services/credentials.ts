@@ -27,6 +27,10 @@ export interface IssueCredentialInput {
   results?: Record<string, unknown>[];
   /** Per-request choice; overrides the achievement's. */
   options?: {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'};
+  /** Email the recipient (needs `recipient.email`); queued in the issuing transaction. */
+  sendEmail?: boolean;
+  /** The email's language (`en` default, `sv`). */
+  locale?: 'en' | 'sv';
 }
 
 /** A credential's status as shown: revoked and suspended win over expired. */
@@ -107,6 +111,9 @@ export function addMonths(date: Date, months: number): Date {
 /** Credential use cases. */
 export class CredentialService {
   private readonly batcher: Batcher<IssueJob>;
+  /** Email deliveries for credentials issued with `sendEmail` (set when mail is on), and the wake-up after commit. */
+  email: {enqueue: (tx: Queryable, items: {organizationId: string; credentialId: string; recipient: string; locale?: string;
+    kind: 'credential_issued'}[]) => Promise<unknown>; notify: () => void} | null = null;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
     private readonly achievements: AchievementService, private readonly status: StatusListService,
@@ -190,16 +197,46 @@ export class CredentialService {
     return result;
   }
 
+  /**
+   * Issues several credentials inside the caller's transaction (bulk issuance): the same
+   * path as a group commit, without the queue. Each item gets its credential or its error;
+   * nothing is written for an item that failed.
+   */
+  async issueWithin(tx: Queryable, items: {org: OrganizationRow; input: IssueCredentialInput; actor: Actor}[]):
+    Promise<({view: CredentialView} | {error: unknown})[]> {
+    const jobs: IssueJob[] = items.map(i => ({...i, hash: '', resolve: () => undefined, reject: () => undefined}));
+    const outcomes = await this.issueInTransaction(tx, jobs);
+    return jobs.map(job => {
+      const outcome = outcomes.get(job)!;
+      return 'error' in outcome ? {error: outcome.error} : {view: outcome.result.body};
+    });
+  }
+
   /** One group commit. If the transaction fails, each job is retried alone so one bad job cannot sink the others. */
   private async runBatch(jobs: IssueJob[]): Promise<void> {
     let outcomes: Map<IssueJob, Outcome>;
     try {
-      outcomes = await this.ctx.db.transaction(tx => this.issueInTransaction(tx, jobs));
+      outcomes = await this.ctx.db.transaction(async tx => {
+        const result = await this.issueInTransaction(tx, jobs);
+        // Emails asked for with single issuance, in the same transaction (bulk issuance enqueues its own).
+        const mail = jobs.flatMap(job => {
+          const o = result.get(job);
+          return job.input.sendEmail && o && 'result' in o && !o.result.replayed && o.result.body.recipient.email
+            ? [{organizationId: job.org.id, credentialId: o.result.body.id, recipient: o.result.body.recipient.email, locale: job.input.locale,
+              kind: 'credential_issued' as const}] : [];
+        });
+        if(mail.length) {
+          if(!this.email) throw new DomainError('EMAIL_DISABLED', 422, 'Email is not configured on this Laurel instance; issue without sendEmail.');
+          await this.email.enqueue(tx, mail);
+        }
+        return result;
+      });
     } catch(error) {
       if(jobs.length === 1) return jobs[0].reject(error);
       for(const job of jobs) await this.runBatch([job]);
       return;
     }
+    if(this.email && jobs.some(job => job.input.sendEmail)) this.email.notify();
     for(const job of jobs) {
       const outcome = outcomes.get(job)!;
       if('error' in outcome) job.reject(outcome.error);
@@ -207,7 +244,26 @@ export class CredentialService {
     }
   }
 
-  private async issueInTransaction(tx: Queryable, jobs: IssueJob[]): Promise<Map<IssueJob, Outcome>> {
+  private async issueInTransaction(tx: Queryable, allJobs: IssueJob[]): Promise<Map<IssueJob, Outcome>> {
+    // Retries of one Idempotency-Key that arrive in the same group commit: the first goes in the
+    // first pass; the others in a second pass, where they find its stored answer and replay it
+    // (or are refused when their body differs), as if they had come just after.
+    const seen = new Set<string>();
+    const first: IssueJob[] = [], later: IssueJob[] = [];
+    for(const job of allJobs) {
+      const k = job.key === undefined ? null : `${job.org.id}\u0000${job.key}`;
+      if(k !== null && seen.has(k)) later.push(job);
+      else {
+        if(k !== null) seen.add(k);
+        first.push(job);
+      }
+    }
+    const outcomes = await this.issueOnce(tx, first);
+    if(later.length) for(const [job, o] of await this.issueOnce(tx, later)) outcomes.set(job, o);
+    return outcomes;
+  }
+
+  private async issueOnce(tx: Queryable, jobs: IssueJob[]): Promise<Map<IssueJob, Outcome>> {
     const outcomes = new Map<IssueJob, Outcome>();
     const now = this.ctx.now();
     const signers = new Map<string, ActiveSigner>();

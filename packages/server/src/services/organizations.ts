@@ -29,6 +29,7 @@ export interface CreateOrganizationInput {
   email?: string;
   logo?: string;
   linkedinOrganizationId?: string;
+  brandColor?: string;
 }
 
 /** A change of settings (validated at the edge): a field given as null is cleared. */
@@ -38,6 +39,8 @@ export interface OrganizationSettingsPatch {
   email?: string | null;
   logo?: string | null;
   linkedinOrganizationId?: string | null;
+  /** `#rrggbb`, the colour of emails' header and button. */
+  brandColor?: string | null;
 }
 
 /** An API key as the API shows it: never its secret or hash. */
@@ -68,6 +71,7 @@ export interface OrganizationView {
   email: string | null;
   logo: string | null;
   linkedinOrganizationId: string | null;
+  brandColor: string | null;
   createdAt: string;
 }
 
@@ -97,7 +101,8 @@ function apiKeyView(row: ApiKeyRow): ApiKeyView {
 
 /** The settings of a row, as the API names them (what organization.updated entries record). */
 function settingsOf(org: OrganizationRow): Required<OrganizationSettingsPatch> {
-  return {name: org.name, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id};
+  return {name: org.name, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id,
+    brandColor: org.brand_color};
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -168,7 +173,7 @@ export class OrganizationService {
     return {
       id: org.id, slug: org.slug, name: org.name, didMethod: org.did_method, did: await this.currentDid(org),
       domain: org.domain, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id,
-      createdAt: org.created_at.toISOString(),
+      brandColor: org.brand_color, createdAt: org.created_at.toISOString(),
     };
   }
 
@@ -183,7 +188,7 @@ export class OrganizationService {
         const row = await insertOrganization(tx, {
           id, slug, name: input.name, did_method: input.didMethod ?? 'web', domain: input.domain?.toLowerCase() ?? null,
           url: input.url ?? null, email: input.email ?? null, logo: input.logo ?? null,
-          linkedin_organization_id: input.linkedinOrganizationId ?? null,
+          linkedin_organization_id: input.linkedinOrganizationId ?? null, brand_color: input.brandColor ?? null,
         });
         const key = await this.addKey(tx, row, 1, now);
         const apiKey = await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash, created_at: now});
@@ -245,7 +250,7 @@ export class OrganizationService {
   }
 
   /**
-   * Changes an organization's settings (name, url, email, logo, LinkedIn id).
+   * Changes an organization's settings (name, url, email, logo, LinkedIn id, brand colour).
    * The audit entry records the changed fields, before and after; a patch that
    * changes nothing writes nothing.
    */
@@ -261,7 +266,7 @@ export class OrganizationService {
       const changed = (Object.keys(old) as (keyof OrganizationSettingsPatch)[]).filter(k => next[k] !== old[k]);
       if(!changed.length) return current;
       const row = await updateOrganizationSettings(tx, org.id, {name: next.name, url: next.url, email: next.email, logo: next.logo,
-        linkedin_organization_id: next.linkedinOrganizationId} satisfies OrganizationSettings);
+        linkedin_organization_id: next.linkedinOrganizationId, brand_color: next.brandColor} satisfies OrganizationSettings);
       await this.audit.append(tx, [{organizationId: org.id, actor, action: 'organization.updated', subjectType: 'organization', subjectId: org.id,
         before: Object.fromEntries(changed.map(k => [k, old[k]])), after: Object.fromEntries(changed.map(k => [k, next[k]]))}]);
       return row;

@@ -55,6 +55,8 @@ export class StatusListService {
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** The open list per organization and issuer DID, as last seen. */
+  private readonly openLists = new Map<string, {id: string; size: number}>();
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
 
@@ -80,8 +82,11 @@ export class StatusListService {
     const slots: (StatusSlot | undefined)[] = new Array(items.length);
     let todo = items.map((_, i) => i);
     let misses = new Map<number, number>();
+    const cacheKey = `${org.id} ${issuerDid}`;
     while(todo.length) {
-      let list = await findOpenList(tx, org.id, issuerDid);
+      // The open list is remembered: if another process closed it meanwhile, slots still land in
+      // it (the primary key keeps them unique) until the misses close it here too.
+      let list = this.openLists.get(cacheKey) ?? await findOpenList(tx, org.id, issuerDid);
       if(!list) {
         await createOpenList(tx, {id: randomId(), organizationId: org.id, issuerDid, size: STATUS_LIST_SIZE});
         list = await findOpenList(tx, org.id, issuerDid);
@@ -112,7 +117,10 @@ export class StatusListService {
       }
       if(full) {
         await markListFull(tx, list.id, this.ctx.now());
+        this.openLists.delete(cacheKey);
         misses = new Map();
+      } else {
+        this.openLists.set(cacheKey, list);
       }
     }
     return slots as StatusSlot[];
