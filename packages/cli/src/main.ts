@@ -13,6 +13,9 @@ Commands:
                               and signed head) fetched from a Laurel server
   issue --csv <file>          Issue a credential to every row of a CSV or .xlsx
                               file on a Laurel server, with live progress
+  worker                      Run Laurel's background jobs (bulk issuance,
+                              email, bulk revocation) against DATABASE_URL;
+                              as many as you like (this checkout's server)
 
 Options:
   -h, --help   Show this help
@@ -151,6 +154,7 @@ async function dispatch(argv: string[], output: Output): Promise<number> {
   if(command === 'verify') return verifyCommand(rest, output);
   if(command === 'audit') return auditCommand(rest, output);
   if(command === 'issue') return issueCommand(rest, output);
+  if(command === 'worker') return workerCommand(rest);
   throw new UsageError(command.startsWith('-') ? `unknown option ${command}` : `unknown command ${command}`);
 }
 
@@ -330,4 +334,20 @@ async function issueCommand(args: string[], output: Output): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/**
+ * `laurel worker`: runs the server's worker entry point (packages/server/src/worker.ts in this
+ * checkout) in a child process with this environment, and exits with its code.
+ */
+async function workerCommand(args: string[]): Promise<number> {
+  if(args.length) throw new UsageError('laurel worker takes no arguments: it is configured by the environment (DATABASE_URL, LAUREL_MASTER_KEY, SMTP_URL, …)');
+  const {spawn} = await import('node:child_process');
+  const {fileURLToPath} = await import('node:url');
+  const entry = fileURLToPath(new URL('../../server/src/worker.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {stdio: 'inherit', env: process.env});
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  return new Promise(resolve => child.on('exit', code => resolve(code ?? 1)));
 }

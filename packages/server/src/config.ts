@@ -18,6 +18,12 @@ export interface Config {
   bulkRevokeChunk: number;
   /** Rows issued per transaction by a batch job. */
   batchChunk: number;
+  /** Seconds one run of a batch job works before it hands over to a continuation job. */
+  batchSliceSeconds: number;
+  /** Seconds between job queue maintenance runs (retrying the jobs of crashed workers). */
+  jobMaintenanceSeconds: number;
+  /** Whether this process runs background jobs (LAUREL_WORKERS=0: API only, next to `laurel worker` processes). */
+  workers: boolean;
   /** Limits of one bulk upload. */
   uploadLimits: {maxRows: number; maxBytes: number; maxFieldLength: number};
   /** SMTP server for email (`smtp://…` or `smtps://…`); unset: emails go to `<dataDir>/outbox`. */
@@ -59,6 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     return n;
   };
   const batchChunk = whole('LAUREL_BATCH_CHUNK', 250, 1, 5000);
+  const batchSliceSeconds = whole('LAUREL_BATCH_SLICE_SECONDS', 60, 1, 3600);
+  const jobMaintenanceSeconds = whole('LAUREL_JOB_MAINTENANCE_SECONDS', 60, 1, 3600);
+  const workers = env.LAUREL_WORKERS !== '0' && env.LAUREL_WORKERS !== 'false';
   const uploadLimits = {maxRows: whole('LAUREL_UPLOAD_MAX_ROWS', 200_000, 1, 10_000_000),
     maxBytes: whole('LAUREL_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40), maxFieldLength: 4096};
   const bulkRevokeChunk = env.LAUREL_BULK_REVOKE_CHUNK ? Number(env.LAUREL_BULK_REVOKE_CHUNK) : 500;
@@ -96,6 +105,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     logLevel: env.LOG_LEVEL ?? 'info',
     bulkRevokeChunk,
     batchChunk,
+    batchSliceSeconds,
+    jobMaintenanceSeconds,
+    workers,
     uploadLimits,
     smtpUrl,
     mailFrom,

@@ -2,6 +2,8 @@
 import {createHash} from 'node:crypto';
 import {Canonicalizer, createDocumentLoader} from '@laurel/core';
 import type {FastifyInstance} from 'fastify';
+import {join} from 'node:path';
+import type {Config} from './config.js';
 import {createSecretBox} from './crypto/master-key.js';
 import type {Database} from './db/database.js';
 import {buildApp} from './http/app.js';
@@ -11,7 +13,7 @@ import {AuditService} from './services/audit.js';
 import type {ServiceContext} from './services/context.js';
 import {CallerCredentialSigner, CredentialService} from './services/credentials.js';
 import {BULK_REVOKE_JOB, LifecycleService} from './services/lifecycle.js';
-import {BATCH_CHUNK, BATCH_JOB, BatchService} from './services/batches/batches.js';
+import {BATCH_CHUNK, BATCH_JOB, BATCH_SLICE_SECONDS, BatchService} from './services/batches/batches.js';
 import type {UploadLimits} from './services/batches/ingest.js';
 import {DEFAULT_UPLOAD_LIMITS} from './services/batches/parse.js';
 import {type AttachmentProvider, EMAIL_SEND_JOB, type EmailJobData, EmailService, type EmailSettings} from './services/mail/email.js';
@@ -36,6 +38,8 @@ export interface LaurelOptions {
   bulkRevokeChunk?: number;
   /** Rows issued per transaction by a batch job (default 250). */
   batchChunk?: number;
+  /** Seconds one run of a batch job works before handing over to a continuation (default 60). */
+  batchSliceSeconds?: number;
   /** Limits of one bulk upload (default: 200,000 rows, 100 MiB, 4,096 characters per cell). */
   uploadLimits?: UploadLimits;
   /** Background jobs: polling, maintenance, whether this process runs the workers (default: it does). */
@@ -115,11 +119,12 @@ export function createServices(options: LaurelOptions): Services {
       throw error;
     }
   }, bulkPolicy);
-  const batches = new BatchService(ctx, credentials, jobs, options.batchChunk ?? BATCH_CHUNK);
+  const slice = options.batchSliceSeconds ?? BATCH_SLICE_SECONDS;
+  const batches = new BatchService(ctx, credentials, jobs, options.batchChunk ?? BATCH_CHUNK, slice * 1000);
   if(email.enabled) batches.enqueueEmails = (tx, items) => email.enqueue(tx, items);
   if(email.enabled) credentials.email = {enqueue: (tx, items) => email.enqueue(tx, items), notify: () => email.notify()};
   // A batch job is idempotent (issued rows are never picked again), so a retry after a crash resumes it.
-  const batchPolicy = {retryLimit: 5, retryDelaySeconds: 2};
+  const batchPolicy = {retryLimit: 5, retryDelaySeconds: 2, expireInSeconds: 2 * slice + 10};
   void jobs.work<{organizationId: string; batchId: string}>(BATCH_JOB, async job => {
     try {
       await batches.run(job.data.batchId, job.signal);
@@ -177,5 +182,16 @@ function emailSettings(options: LaurelOptions): EmailSettings | null {
     // Its own key, derived from the master key (never the master key itself).
     unsubscribeKey: unsubscribeKey(options.masterKey),
     attachments: mail.attachments,
+  };
+}
+
+/** The options an entry point (main.ts, worker.ts) builds from the configuration. */
+export function laurelOptions(config: Config, db: Database, masterKey: Buffer): LaurelOptions {
+  return {
+    db, masterKey, publicUrl: config.publicUrl,
+    bulkRevokeChunk: config.bulkRevokeChunk, batchChunk: config.batchChunk, batchSliceSeconds: config.batchSliceSeconds,
+    uploadLimits: config.uploadLimits,
+    jobs: {workers: config.workers, maintenanceIntervalSeconds: config.jobMaintenanceSeconds},
+    mail: {smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox'), from: config.mailFrom, rate: config.mailRate},
   };
 }

@@ -1,11 +1,10 @@
 /** `npm start`: the API, the public pages and the job worker, in one process. */
-import {join} from 'node:path';
 import {loadConfig} from './config.js';
 import {loadMasterKey} from './crypto/master-key.js';
 import {openDatabase} from './db/open.js';
 import {seedDemo} from './demo.js';
 import {startTestStepsJob, TEST_JOB_QUEUE_OPTIONS} from './jobs/test-steps.js';
-import {createLaurel} from './laurel.js';
+import {createLaurel, laurelOptions} from './laurel.js';
 import {browserBundle} from './pages/browser-bundle.js';
 
 async function main(): Promise<void> {
@@ -17,10 +16,10 @@ async function main(): Promise<void> {
   // Process tests only: a long test job to kill -9 half way (jobs/test-steps.ts).
   const testJobs = process.env.LAUREL_TEST_JOBS === '1';
   const {app, services} = await createLaurel({
-    db, masterKey, publicUrl: config.publicUrl, adminToken: config.adminToken, trustProxy: config.trustProxy,
-    logger: {level: config.logLevel}, bulkRevokeChunk: config.bulkRevokeChunk, batchChunk: config.batchChunk, uploadLimits: config.uploadLimits, ...(testJobs ? {jobs: TEST_JOB_QUEUE_OPTIONS} : {}),
-    mail: {smtpUrl: config.smtpUrl, outboxDir: join(config.dataDir, 'outbox'), from: config.mailFrom, rate: config.mailRate},
+    ...laurelOptions(config, db, masterKey), adminToken: config.adminToken, trustProxy: config.trustProxy, logger: {level: config.logLevel},
+    ...(testJobs ? {jobs: TEST_JOB_QUEUE_OPTIONS} : {}),
   });
+  if(!config.workers) log('Background jobs: not run here (LAUREL_WORKERS=0); run `laurel worker` processes.');
   log(`Email: ${services.email.describe()}.`);
   if(config.demo) {
     const demo = await seedDemo(services, config.databaseUrl ? null : config.dataDir);

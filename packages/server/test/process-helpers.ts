@@ -18,7 +18,8 @@ export const START_TIMEOUT_MS = 60_000;
 // Settings the developer's shell may carry that would leak into a child.
 const LAUREL_ENV = ['PORT', 'HOST', 'DATABASE_URL', 'LAUREL_DATA_DIR', 'LAUREL_PUBLIC_URL', 'LAUREL_ADMIN_TOKEN',
   'LAUREL_MASTER_KEY', 'LAUREL_DEMO', 'LAUREL_TRUST_PROXY', 'LOG_LEVEL', 'NODE_OPTIONS', 'LAUREL_TEST_JOBS', 'LAUREL_BULK_REVOKE_CHUNK',
-  'LAUREL_BATCH_CHUNK', 'LAUREL_UPLOAD_MAX_ROWS', 'LAUREL_UPLOAD_MAX_BYTES', 'SMTP_URL', 'MAIL_FROM', 'MAIL_RATE'];
+  'LAUREL_BATCH_CHUNK', 'LAUREL_UPLOAD_MAX_ROWS', 'LAUREL_UPLOAD_MAX_BYTES', 'SMTP_URL', 'MAIL_FROM', 'MAIL_RATE',
+  'LAUREL_BATCH_SLICE_SECONDS', 'LAUREL_JOB_MAINTENANCE_SECONDS', 'LAUREL_WORKERS'];
 
 /** The parent's environment without Laurel's settings, plus `extra`. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

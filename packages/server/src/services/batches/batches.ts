@@ -21,6 +21,12 @@ import {decodeCursor, encodeCursor} from '../pagination.js';
 export const BATCH_JOB = 'batch.issue';
 /** Rows issued per transaction (default; LAUREL_BATCH_CHUNK). */
 export const BATCH_CHUNK = 250;
+/**
+ * How long one run of the job works before it enqueues its continuation and ends (default;
+ * LAUREL_BATCH_SLICE_SECONDS). Short runs let the queue's expiry be short, so the run of a
+ * worker killed with kill -9 on PostgreSQL is retried soon: expiry = 2 × slice + 10 s.
+ */
+export const BATCH_SLICE_SECONDS = 60;
 
 export type BatchStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type DuplicatePolicy = 'flag' | 'allow' | 'reject';
@@ -140,7 +146,7 @@ export class BatchService {
   enqueueEmails: EnqueueEmails | null = null;
 
   constructor(private readonly ctx: ServiceContext, private readonly credentials: CredentialService,
-    private readonly jobs: BatchJobs, private readonly chunk = BATCH_CHUNK) {}
+    private readonly jobs: BatchJobs, private readonly chunk = BATCH_CHUNK, private readonly sliceMs = BATCH_SLICE_SECONDS * 1000) {}
 
   /**
    * Starts a batch (status `receiving`, invisible as such: shown as queued). With an
@@ -318,8 +324,16 @@ export class BatchService {
     const {rows: [org]} = await this.ctx.db.query<OrganizationRow>('SELECT * FROM organizations WHERE id = $1', [batch.organization_id]);
     await this.ctx.db.query(`UPDATE batches SET status = 'running', started_at = COALESCE(started_at, $2) WHERE id = $1 AND status = 'queued'`,
       [batchId, this.ctx.now()]);
+    const started = performance.now();
     for(;;) {
       if(signal?.aborted) throw new Error('the batch run was interrupted; it resumes on retry');
+      if(performance.now() - started > this.sliceMs) {
+        // Hand over to a continuation (its id is derived from the progress, so a repeat enqueues nothing).
+        const {rows: [now]} = await this.ctx.db.query<{issued: number; failed: number}>('SELECT issued, failed FROM batches WHERE id = $1', [batchId]);
+        await this.jobs.send(BATCH_JOB, {organizationId: batch.organization_id, batchId}, {id: jobIdFor(`${batchId}:${now.issued + now.failed}`)});
+        this.jobs.notify(BATCH_JOB);
+        return;
+      }
       const step = await this.ctx.db.transaction(async tx => this.issueChunk(tx, batch, org));
       if(step === 'done') {
         await this.ctx.db.query(`UPDATE batches SET status = 'completed', finished_at = $2 WHERE id = $1 AND status = 'running'`, [batchId, this.ctx.now()]);
