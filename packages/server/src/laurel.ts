@@ -157,6 +157,7 @@ export async function createLaurel(options: LaurelOptions): Promise<{app: Fastif
   app.addHook('onClose', async () => {
     services.lifecycle.stop();
     await services.jobs.stop();
+    await services.credentials.close();
     await services.email.close();
   });
   try {

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     log(`${signal}: finishing the jobs in hand`);
     services.lifecycle.stop();
     await services.jobs.stop();
+    await services.credentials.close();
     await services.email.close();
     await db.close();
     process.exit(0);

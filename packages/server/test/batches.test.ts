@@ -154,6 +154,25 @@ describe.each(BACKENDS)('bulk issuance (%s)', kind => {
     expect(unguessable.json().errors[0].path).toBe('mapping');
   });
 
+  it('signs a large chunk on the signing threads: every credential verifies and has its own slot', async () => {
+    const rows = Array.from({length: 150}, (_, i) => ({name: `Threaded ${i}`, email: `t${i}@example.org`}));
+    const before = t.services.credentials.signedOnThreads;
+    const res = await api(t.app, key).post('/api/v1/batches', {achievementId, sendEmail: false, rows});
+    expect(res.statusCode, res.body).toBe(202);
+    const done = await finished(res.json().id);
+    expect(done.progress).toMatchObject({total: 150, issued: 150, failed: 0});
+    expect(t.services.credentials.signedOnThreads - before).toBe(150);
+    const {rows: stored} = await t.db.query<{document: string; status_list_id: string; status_index: number}>(
+      `SELECT c.document, c.status_list_id, c.status_index FROM batch_rows b JOIN credentials c ON c.id = b.credential_id WHERE b.batch_id = $1`, [done.id]);
+    expect(stored).toHaveLength(150);
+    expect(new Set(stored.map(r => `${r.status_list_id}#${r.status_index}`)).size).toBe(150);
+    for(const r of stored.filter((_, i) => i % 15 === 0)) {
+      const vc = JSON.parse(r.document);
+      expect(vc.credentialSubject.identifier[1].identityHash).toMatch(/^Threaded \d+$/);
+      expect((await t.services.verification.verify(vc)).verified).toBe(true);
+    }
+  });
+
   it('accepts JSON rows', async () => {
     const res = await api(t.app, key).post('/api/v1/batches', {achievementId, sendEmail: false,
       rows: [{name: 'Json One', email: 'one@example.org'}, {name: 'Json Two', did: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'}, {name: ''}]});

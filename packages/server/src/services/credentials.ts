@@ -15,6 +15,7 @@ import {Batcher} from './batcher.js';
 import {requestHash, type StoredResponse} from './idempotency.js';
 import type {ActiveSigner, OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
+import {SignPool} from './sign-pool.js';
 import type {StatusListService, StatusSlot} from './status-lists.js';
 
 /** A request to issue one credential (validated at the edge). */
@@ -109,8 +110,29 @@ export function addMonths(date: Date, months: number): Date {
 }
 
 /** Credential use cases. */
+/** Fewest credentials in one transaction that are worth sending to the signing threads. */
+const POOL_MIN = 32;
+
 export class CredentialService {
   private readonly batcher: Batcher<IssueJob>;
+  /** Signing threads for bulk issuance, started by the first batch (absent: sign in this thread). */
+  private signPool: SignPool | null = null;
+  /** Credentials signed on the signing threads so far (tests, monitoring). */
+  signedOnThreads = 0;
+  private signPoolStarting: Promise<void> | null = null;
+
+  /** Starts the signing threads (bulk issuance calls this before its first chunk). */
+  ensureSignPool(): Promise<void> {
+    this.signPoolStarting ??= SignPool.create().then(pool => { this.signPool = pool; }, () => undefined);
+    return this.signPoolStarting;
+  }
+
+  /** Stops the signing threads. */
+  async close(): Promise<void> {
+    await this.signPoolStarting;
+    await this.signPool?.close();
+    this.signPool = null;
+  }
   /** Email deliveries for credentials issued with `sendEmail` (set when mail is on), and the wake-up after commit. */
   email: {enqueue: (tx: Queryable, items: {organizationId: string; credentialId: string; recipient: string; locale?: string;
     kind: 'credential_issued'}[]) => Promise<unknown>; notify: () => void} | null = null;
@@ -303,11 +325,32 @@ export class CredentialService {
       mine.forEach((a, i) => slots.set(a.id, claimed[i]));
     }
     const toStore: {job: IssueJob; row: CredentialRow; credential: AchievementCredential}[] = [];
-    for(const a of accepted) {
+    let pooled = false;
+    if(this.signPool && accepted.length >= POOL_MIN) {
+      // Bulk: build every credential here, sign them on all cores, then make the rows. If a worker
+      // fails (one credential that cannot be signed), the chunk is signed here, one by one, so the
+      // failure stays with its own row.
       try {
-        toStore.push({job: a.job, ...await this.sign(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates, now)});
-      } catch(error) {
-        outcomes.set(a.job, {error});
+        const built = accepted.map(a => ({a, ...this.build(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates)}));
+        const signed = await this.signPool.signAll(built.map(b => {
+          const active = signers.get(b.a.job.org.id)!;
+          return {unsigned: b.unsigned, vmId: active.vmId, key: active.privateKey, created: now.toISOString(), cryptosuite: b.cryptosuite};
+        }));
+        built.forEach((b, i) => toStore.push({job: b.a.job,
+          ...this.toRow(b.a.job, b.a.id, slots.get(b.a.id)!, b.a.achievement, b.a.dates, now, signed[i] as AchievementCredential)}));
+        pooled = true;
+        this.signedOnThreads += built.length;
+      } catch {
+        toStore.length = 0;
+      }
+    }
+    if(!pooled) {
+      for(const a of accepted) {
+        try {
+          toStore.push({job: a.job, ...await this.sign(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates, now)});
+        } catch(error) {
+          outcomes.set(a.job, {error});
+        }
       }
     }
     await insertCredentials(tx, toStore.map(s => s.row));
@@ -327,9 +370,10 @@ export class CredentialService {
   }
 
   /** Builds and signs one credential row (CPU only). */
-  private async sign(job: IssueJob, id: string, slot: StatusSlot, achievement: AchievementRow, active: ActiveSigner,
-    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date):
-    Promise<{row: CredentialRow; credential: AchievementCredential}> {
+  /** The unsigned credential of one issuance, and the suite it is signed with. */
+  private build(job: IssueJob, id: string, slot: StatusSlot, achievement: AchievementRow, active: ActiveSigner,
+    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}):
+    {unsigned: AchievementCredential; cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'} {
     const {org, input} = job;
     const unsigned = buildAchievementCredential({
       id: `${this.orgs.baseUrl(org)}/c/${id}`,
@@ -343,8 +387,13 @@ export class CredentialService {
       results: input.results?.map(r => ({type: ['Result'], ...r})),
       credentialStatus: this.status.entries(org, slot),
     });
-    const cryptosuite = input.options?.cryptosuite ?? (achievement.data as {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'}).cryptosuite;
-    const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer, {cryptosuite});
+    return {unsigned, cryptosuite: input.options?.cryptosuite ?? (achievement.data as {cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022'}).cryptosuite};
+  }
+
+  /** The row stored for a signed credential. */
+  private toRow(job: IssueJob, id: string, slot: StatusSlot, achievement: AchievementRow,
+    dates: {validFrom: Date; validUntil: Date | null}, now: Date, credential: AchievementCredential): {row: CredentialRow; credential: AchievementCredential} {
+    const {org, input} = job;
     return {credential, row: {
       id, organization_id: org.id, achievement_id: achievement.id, recipient_name: input.recipient.name,
       recipient_email: input.recipient.email ?? null, recipient_did: input.recipient.did ?? null, status: 'active',
@@ -352,6 +401,15 @@ export class CredentialService {
       status_list_id: slot.listId, status_index: slot.idx, status_reason: null, status_reason_public: false, status_changed_at: null,
       suspended_until: null, renewed_from: job.renewFrom ?? null, renewed_by: null,
     }};
+  }
+
+  /** Builds and signs one credential row in this thread. */
+  private async sign(job: IssueJob, id: string, slot: StatusSlot, achievement: AchievementRow, active: ActiveSigner,
+    dates: {validFrom: Date; validUntil: Date | null; validFromText: string; validUntilText?: string}, now: Date):
+    Promise<{row: CredentialRow; credential: AchievementCredential}> {
+    const {unsigned, cryptosuite} = this.build(job, id, slot, achievement, active, dates);
+    const credential = await signCredential(unsigned, active.signer, now.toISOString(), this.ctx.canonicalizer, {cryptosuite});
+    return this.toRow(job, id, slot, achievement, dates, now, credential);
   }
 
   /** One credential of this organization, or 404. */

@@ -80,6 +80,9 @@ export interface ActiveSigner {
   signer: Signer;
   did: string;
   keyId: string;
+  /** The same key for a signing worker thread (services/sign-pool.ts), and its verification method. */
+  privateKey: KeyObject;
+  vmId: string;
 }
 
 /** Derives a URL slug from a name. */
@@ -337,7 +340,8 @@ export class OrganizationService {
       privateKey = privateKeyFromSeed(this.ctx.box.open(key.encrypted_secret, `signing-key:${key.id}`));
       this.keyCache.set(key.id, privateKey);
     }
-    return {signer: nodeSigner(this.vmIdFor(org, key), privateKey), did: this.didFor(org, key), keyId: key.id};
+    const vmId = this.vmIdFor(org, key);
+    return {signer: nodeSigner(vmId, privateKey), did: this.didFor(org, key), keyId: key.id, privateKey, vmId};
   }
 
   /** The DID document for a did:web organization, with every key and its window. */

@@ -324,6 +324,7 @@ export class BatchService {
     const {rows: [org]} = await this.ctx.db.query<OrganizationRow>('SELECT * FROM organizations WHERE id = $1', [batch.organization_id]);
     await this.ctx.db.query(`UPDATE batches SET status = 'running', started_at = COALESCE(started_at, $2) WHERE id = $1 AND status = 'queued'`,
       [batchId, this.ctx.now()]);
+    await this.credentials.ensureSignPool();
     const started = performance.now();
     for(;;) {
       if(signal?.aborted) throw new Error('the batch run was interrupted; it resumes on retry');
