@@ -2,18 +2,8 @@
 // JSON rows, dry runs, the batch job, progress, errors.csv, idempotency, cancel, bad files.
 import ExcelJS from 'exceljs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {ACHIEVEMENT, api, BACKENDS, createOrg, startLaurel, type TestLaurel} from './harness.js';
+import {ACHIEVEMENT, eventually, api, BACKENDS, createOrg, startLaurel, type TestLaurel} from './harness.js';
 
-/** Polls `probe` until it returns a value, or fails after `ms`. */
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for(;;) {
-    const value = await probe();
-    if(value !== undefined) return value;
-    if(Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise(r => setTimeout(r, 25));
-  }
-}
 
 /** A multipart/form-data body: text fields first, then the file. */
 function multipart(fields: Record<string, string>, file?: {name: string; type: string; data: Buffer | string}) {

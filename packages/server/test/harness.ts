@@ -91,3 +91,14 @@ export function api(app: FastifyInstance, apiKey: string) {
     patch: (url: string, payload: unknown) => call('PATCH', url, payload),
   };
 }
+
+/** Polls `probe` until it returns a value (not undefined), or fails after `ms`. Never a timing assertion: a deadline. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for(;;) {
+    const value = await probe();
+    if(value !== undefined) return value;
+    if(Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise(r => setTimeout(r, 25));
+  }
+}

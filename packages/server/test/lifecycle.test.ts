@@ -8,18 +8,8 @@ import {decodeStatusList, verifyCredential} from '@laurel/core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {openDatabase} from '../src/db/open.js';
 import {createLaurel} from '../src/laurel.js';
-import {ACHIEVEMENT, ADMIN_TOKEN, api, BACKENDS, createOrg, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
+import {ACHIEVEMENT, eventually, ADMIN_TOKEN, api, BACKENDS, createOrg, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
 
-/** Polls `probe` until it returns a value, or fails after `ms`. */
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for(;;) {
-    const value = await probe();
-    if(value !== undefined) return value;
-    if(Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise(r => setTimeout(r, 25));
-  }
-}
 
 describe.each(BACKENDS)('credential lifecycle (%s)', kind => {
   let t: TestLaurel;

@@ -18,21 +18,23 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The Idempotency-Key header, checked (400 when malformed), or undefined. */
+export function idempotencyKey(request: FastifyRequest): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if(raw === undefined) return undefined;
+  const parsed = IdempotencyKey.safeParse(raw);
+  if(!parsed.success) {
+    throw new DomainError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1–255 printable ASCII characters.',
+      {errors: [{path: 'Idempotency-Key', message: parsed.error.issues[0].message}]});
+  }
+  return parsed.data;
+}
+
 /** Registers /api/v1 routes. */
 export function registerApiRoutes(app: FastifyInstance, s: Services, deps: ApiDeps): void {
   // onRequest: the key is checked before the body is even parsed.
   const auth = {onRequest: deps.authenticate};
   const idParam = (request: FastifyRequest) => (request.params as {id: string}).id;
-  const idempotencyKey = (request: FastifyRequest): string | undefined => {
-    const raw = request.headers['idempotency-key'];
-    if(raw === undefined) return undefined;
-    const parsed = IdempotencyKey.safeParse(raw);
-    if(!parsed.success) {
-      throw new DomainError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1–255 printable ASCII characters.',
-        {errors: [{path: 'Idempotency-Key', message: parsed.error.issues[0].message}]});
-    }
-    return parsed.data;
-  };
 
   // Bootstrap: the admin token creates organizations (automation, tests).
   app.post('/api/v1/organizations', async (request, reply) => {

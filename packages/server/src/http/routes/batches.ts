@@ -10,7 +10,8 @@ import type {Services} from '../../laurel.js';
 import {ingest, ingestFile, jsonRows, JSON_MAPPING, type UploadLimits} from '../../services/batches/ingest.js';
 import {UploadError, type UploadFormat} from '../../services/batches/parse.js';
 import {parseMapping} from '../../services/batches/validate.js';
-import {BatchFields, BatchJson, BatchQuery, IdempotencyKey, ListBatchesQuery} from '../schemas.js';
+import {BatchFields, BatchJson, BatchQuery, ListBatchesQuery} from '../schemas.js';
+import {idempotencyKey} from './api.js';
 
 /** Largest JSON body of rows. */
 export const JSON_ROWS_BODY_LIMIT = 32 * 1024 * 1024;
@@ -40,16 +41,6 @@ function uploadProblem(error: unknown): never {
 export function registerBatchRoutes(app: FastifyInstance, s: Services, authenticate: (request: FastifyRequest) => Promise<void>, limits: UploadLimits): void {
   const auth = {onRequest: authenticate};
   const idParam = (request: FastifyRequest) => (request.params as {id: string}).id;
-  const idempotencyKey = (request: FastifyRequest): string | undefined => {
-    const raw = request.headers['idempotency-key'];
-    if(raw === undefined) return undefined;
-    const parsed = IdempotencyKey.safeParse(raw);
-    if(!parsed.success) {
-      throw new DomainError('VALIDATION_FAILED', 400, 'The Idempotency-Key header must be 1–255 printable ASCII characters.',
-        {errors: [{path: 'Idempotency-Key', message: parsed.error.issues[0].message}]});
-    }
-    return parsed.data;
-  };
 
   app.post('/api/v1/batches', {...auth, bodyLimit: JSON_ROWS_BODY_LIMIT}, async (request, reply) => {
     const {dryRun} = BatchQuery.parse(request.query);
