@@ -12,8 +12,9 @@
  * first 300 of the same credentials, one at a time, after a 20-credential warm-up;
  * (av) node:crypto Ed25519 verify of 64 bytes (the size of eddsa-rdfc-2022 hashData).
  */
+import {nodeCryptoPorts} from '@laurel/core/node';
 import {execFile} from 'node:child_process';
-import {createHash, createPublicKey, randomBytes, sign as edSign, verify as edVerify} from 'node:crypto';
+import {createPublicKey, randomBytes, sign as edSign, verify as edVerify} from 'node:crypto';
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -62,7 +63,7 @@ function runCli(args: string[], timeoutMs: number): Promise<{seconds: number; st
 export async function runCliVerify(): Promise<CliVerifyReport> {
   const key = benchKey();
   const signer = nodeSigner(key);
-  const canonicalizer = new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()});
+  const canonicalizer = new Canonicalizer(createDocumentLoader(), nodeCryptoPorts());
   const dir = mkdtempSync(join(tmpdir(), 'laurel-bench-cli-'));
   try {
     const many = join(dir, 'many');

@@ -23,9 +23,10 @@
  * BENCH_TIMEOUT_SECONDS (watchdog, default 600),
  * BENCH_VERIFY=0 (skip d2 and p), BENCH_CLI_COUNT (d2, default 10000), BENCH_PAGE_SECONDS (p, default 10).
  */
+import {nodeCryptoPorts} from '@laurel/core/node';
 import {existsSync, readFileSync} from 'node:fs';
 import os from 'node:os';
-import {createHash, randomBytes, sign as edSign} from 'node:crypto';
+import {randomBytes, sign as edSign} from 'node:crypto';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const key = benchKey();
   const signer = nodeSigner(key);
   // Configured as the server configures it: node:crypto SHA-256 (packages/server/src/laurel.ts).
-  const canonicalizer = new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()});
+  const canonicalizer = new Canonicalizer(createDocumentLoader(), nodeCryptoPorts());
   const dbLoader = dbDocumentLoader(key);
   const dbKeyPair = await Ed25519Multikey.generate({seed: key.seed, controller: key.did});
   if(dbKeyPair.id !== key.verificationMethod) throw new Error(`key mismatch: DB ${dbKeyPair.id} vs Laurel ${key.verificationMethod}`);

@@ -20,6 +20,7 @@
  *
  * The equivalence with jsonld.js is checked by property tests (canonize.test.ts).
  */
+import {verifyEd25519} from './signer.js';
 import jsonld from 'jsonld';
 import canonizeLib from 'rdf-canonize';
 import type {DocumentLoader} from './contexts/index.js';
@@ -241,6 +242,12 @@ export interface CanonicalizerOptions {
    * pass a synchronous node:crypto hash, several times faster per call.
    */
   sha256?: (text: string) => Uint8Array | Promise<Uint8Array>;
+  /**
+   * Ed25519 signature check over a raw 32-byte public key. Defaults to WebCrypto
+   * (browser-safe, asynchronous); a server or CLI can pass node:crypto's synchronous
+   * verify, which keeps the check on the calling thread (see `@laurel/core/node`).
+   */
+  verifyEd25519?: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 }
 
 const utf8 = new TextEncoder();
@@ -262,10 +269,13 @@ export class Canonicalizer {
   private readonly maxShapes: number;
   /** SHA-256 of UTF-8 text, used for proof hashing (VC-DI-EDDSA §3.3.4). */
   readonly sha256: (text: string) => Uint8Array | Promise<Uint8Array>;
+  /** Ed25519 signature check (raw public key), used by the Ed25519 proof suites. */
+  readonly verifyEd25519: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 
   constructor(private readonly documentLoader: DocumentLoader, options: CanonicalizerOptions = {}) {
     this.maxShapes = options.maxShapes ?? 1024;
     this.sha256 = options.sha256 ?? webCryptoSha256;
+    this.verifyEd25519 = options.verifyEd25519 ?? verifyEd25519;
   }
 
   /** RDFC-1.0 canonical N-Quads of a JSON-LD document (JSON-LD safe mode). */

@@ -1,5 +1,5 @@
 /** Composition root: builds Laurel's services and HTTP app over one database. */
-import {createHash} from 'node:crypto';
+import {nodeCryptoPorts} from '@laurel/core/node';
 import {Canonicalizer, createDocumentLoader} from '@laurel/core';
 import type {FastifyInstance} from 'fastify';
 import {join} from 'node:path';
@@ -96,7 +96,7 @@ export function createServices(options: LaurelOptions): Services {
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     now: options.now ?? (() => new Date()),
     // One canonicalizer for the process: contexts and credential shapes are processed once.
-    canonicalizer: new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()}),
+    canonicalizer: new Canonicalizer(createDocumentLoader(), nodeCryptoPorts()),
   };
   const jobs = new JobQueue(options.db, options.jobs);
   const audit = new AuditService(ctx);

@@ -8,7 +8,7 @@ import type {Canonicalizer} from '../canonize.js';
 import {type DataIntegrityProof, proofOptions, type ProofOptions, withoutProof} from '../data-integrity.js';
 import {toBase58btc} from '../multikey.js';
 import {type ProofSuite, wrongKey} from '../proof-suite.js';
-import {type Signer, verifyEd25519} from '../signer.js';
+import type {Signer} from '../signer.js';
 import {jcsHashData, verifyDataIntegrityProof} from './common.js';
 
 export const EDDSA_JCS_2022 = 'eddsa-jcs-2022';
@@ -37,6 +37,12 @@ export const eddsaJcs2022: ProofSuite = {
     ? wrongKey(EDDSA_JCS_2022, key.kind)
     : verifyDataIntegrityProof({
       cryptosuite: EDDSA_JCS_2022, transform: 'jcs', signatureLength: 64, signatureName: 'Ed25519',
-      verifySignature: (data, signature) => verifyEd25519(key.raw, data, signature),
+      verifySignature: async (data, signature) => {
+        try {
+          return key.raw.length === 32 && signature.length === 64 && await canonicalizer.verifyEd25519(key.raw, data, signature);
+        } catch {
+          return false;
+        }
+      },
     }, document, proof, canonicalizer),
 };

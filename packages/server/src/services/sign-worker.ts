@@ -3,7 +3,8 @@
  * handed (a node:crypto KeyObject, passed by postMessage), on its own Canonicalizer.
  * Bundled with esbuild for Node, so it runs without the TypeScript loader.
  */
-import {createHash, type KeyObject, sign} from 'node:crypto';
+import {nodeCryptoPorts} from '@laurel/core/node';
+import {type KeyObject, sign} from 'node:crypto';
 import {parentPort} from 'node:worker_threads';
 import {Canonicalizer, createDocumentLoader, signCredential} from '@laurel/core';
 
@@ -16,7 +17,7 @@ export interface SignTask {
   cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022';
 }
 
-const canonicalizer = new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()});
+const canonicalizer = new Canonicalizer(createDocumentLoader(), nodeCryptoPorts());
 
 parentPort?.on('message', async (message: {id: number; tasks: SignTask[]}) => {
   try {
