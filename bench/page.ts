@@ -1,7 +1,7 @@
 /**
  * (p) Public credential page throughput: `GET /c/<id>` (the HTML page, which
  * verifies the credential on every request) and `GET /c/<id>.json` (the stored
- * document), each for BENCH_PAGE_SECONDS (default 10) with autocannon, 10
+ * document), and the stored renders (certificate.pdf, og.png, badge.png), each for BENCH_PAGE_SECONDS (default 10) with autocannon, 10
  * connections, on 127.0.0.1.
  *
  * "From one core": the server (bench/page-server.ts, Laurel on PGlite with one
@@ -99,6 +99,14 @@ export async function runPage(): Promise<PageReport> {
     results.push(await cannon('GET /c/<id> (HTML; server result cached 10 s)', base, 'text/html'));
     console.log('page: GET /c/<id>.json …');
     results.push(await cannon('GET /c/<id>.json', `${base}.json`, 'application/ld+json'));
+    // Stored artifacts (issue 6): rendered once on the first request, then served from the renders table.
+    for(const [file, type] of [['certificate.pdf', 'application/pdf'], ['og.png', 'image/png'], ['badge.png', 'image/png']] as const) {
+      const first = await fetch(`${base}/${file}`);
+      if(first.status !== 200 || !first.headers.get('content-type')?.startsWith(type)) throw new Error(`GET ${base}/${file}: ${first.status}`);
+      await first.arrayBuffer();
+      console.log(`page: GET /c/<id>/${file} …`);
+      results.push(await cannon(`GET /c/<id>/${file} (stored render)`, `${base}/${file}`, type));
+    }
     return {pinned, results};
   } finally {
     child.stdin!.end();

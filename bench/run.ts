@@ -13,6 +13,7 @@
  *        BENCH_LIFECYCLE=0 skips, BENCH_ALLOC_COUNT, BENCH_DATABASE_URL for PostgreSQL)
  *   (b1) 100,000 CSV rows issued end to end (bench/batch.ts; BENCH_BATCH=0 skips, BENCH_BATCH_ROWS)
  *   (m1) email throughput against an in-process SMTP server (bench/email.ts; BENCH_EMAIL=0 skips)
+ *   (r0–r8) PDF/SVG/PNG/OG render times vs a minimal pdfkit document (bench/render.ts; BENCH_RENDER=0 skips)
  *
  * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
  * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
@@ -222,6 +223,11 @@ async function main(): Promise<void> {
   if(process.env.BENCH_EMAIL !== '0') {
     const {runEmailBench} = await import('./email.js');
     await runEmailBench();
+  }
+  // --- issue 7: certificate, badge and OG rendering (bench/render.ts; BENCH_RENDER=0 skips)
+  if(process.env.BENCH_RENDER !== '0') {
+    const {runRenderBench} = await import('./render.js');
+    await runRenderBench();
   }
 
   console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);

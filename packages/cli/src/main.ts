@@ -96,8 +96,9 @@ const VERIFY_USAGE = `Usage: laurel verify <file | directory | https-URL>... [op
 
 Verifies credentials: structure, vocabulary, OB 3.0 schema, signature, issuer
 key and validity dates. A file or URL may hold the credential as JSON, as a
-vc+jwt compact JWS, or baked into a PNG or SVG badge image (OB 3.0 §5.3); the
-kind is detected from the content. A directory stands for every *.json, *.jwt,
+vc+jwt compact JWS, baked into a PNG or SVG badge image (OB 3.0 §5.3), or
+attached inside a PDF certificate (an embedded .json file); the kind is
+detected from the content. A directory stands for every *.json, *.jwt,
 *.png and *.svg file in it (not recursive). JSON-LD contexts are never fetched (bundled ones only);
 did:key issuers need no network, did:web issuer documents are fetched over https.
 

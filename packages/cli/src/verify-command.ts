@@ -1,12 +1,12 @@
 /** `laurel verify`: load a credential from a file or URL, verify it, print the checks. */
-import {createHash} from 'node:crypto';
+import {nodeCryptoPorts} from '@laurel/core/node';
 import {readdir, readFile, stat} from 'node:fs/promises';
 import {extname, join} from 'node:path';
 import {ALL_SUITES, Canonicalizer, type CheckStatus, createBitstringStatusCheck, createDocumentLoader, parseJsonStrict, standingOf,
   StatusListCache, type VerificationResult, verifyCredential, verifyVcJwt} from '@laurel/core';
 import {EXIT, UsageError} from './exit-codes.js';
 import {createControllerResolver, fetchBytes, fetchText, isFetchableUrl, MAX_BODY_BYTES, MAX_CREDENTIAL_REDIRECTS} from './fetch.js';
-import {isPng, looksLikeSvg, MAX_BAKED_BYTES, unbakePng, unbakeSvg, type Unbaked} from '@laurel/core';
+import {MAX_BAKED_BYTES, sniffContainer, unbakeFile} from '@laurel/core';
 
 /** What `laurel verify` was asked to do, already parsed from the command line. */
 export interface VerifyOptions {
@@ -33,7 +33,7 @@ export type SourceOutcome = {source: string; result: VerificationResult} | {sour
 /** A compact JWS (VC-JOSE `application/vc+jwt`): three base64url parts. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt, image/png;q=0.8, image/svg+xml;q=0.8';
+const CREDENTIAL_ACCEPT = 'application/ld+json, application/json, application/vc+jwt, image/png;q=0.8, image/svg+xml;q=0.8, application/pdf;q=0.8';
 
 /** The files a directory source stands for: these extensions, directly in it (not recursive). */
 export const DIRECTORY_EXTENSIONS = ['.json', '.jwt', '.png', '.svg'];
@@ -58,7 +58,7 @@ export async function runVerify(options: VerifyOptions, output: Output): Promise
   // Bundled contexts only: the strict loader refuses every other URL, nothing is fetched.
   // node:crypto SHA-256, as the server uses: the CLI runs on Node only.
   const base: Ports = {
-    canonicalizer: new Canonicalizer(createDocumentLoader(), {sha256: text => createHash('sha256').update(text).digest()}),
+    canonicalizer: new Canonicalizer(createDocumentLoader(), nodeCryptoPorts()),
     resolveController: createControllerResolver({allowHttp: options.allowHttp}),
     now: () => options.now,
     suites: ALL_SUITES,
@@ -188,8 +188,8 @@ export function looksLikeUrl(source: string): boolean {
 
 /**
  * Reads the credential, by content: a baked PNG or SVG (OB 3.0 §5.3) is unbaked
- * first; the credential text is then a compact JWS, or JSON parsed strictly
- * (duplicate keys are refused: STYLE habit 4).
+ * first, and a PDF gives up its attached credential; the credential text is then
+ * a compact JWS, or JSON parsed strictly (duplicate keys are refused: STYLE habit 4).
  */
 async function loadCredential(source: string, allowHttp: boolean): Promise<Loaded> {
   let bytes: Uint8Array;
@@ -198,7 +198,7 @@ async function loadCredential(source: string, allowHttp: boolean): Promise<Loade
     const url = parseSourceUrl(source, allowHttp);
     what = `the response from ${url}`;
     try {
-      // Read up to the baked-image cap; plain credentials are held to MAX_BODY_BYTES below.
+      // Read up to the baked-image (and PDF) cap; plain credentials are held to MAX_BODY_BYTES below.
       bytes = await fetchBytes(url, {accept: CREDENTIAL_ACCEPT, allowHttp, maxRedirects: MAX_CREDENTIAL_REDIRECTS, maxBytes: MAX_BAKED_BYTES});
     } catch(error) {
       return {ok: false, message: (error as Error).message};
@@ -209,7 +209,7 @@ async function loadCredential(source: string, allowHttp: boolean): Promise<Loade
     bytes = read.bytes;
     what = 'the file';
   }
-  const text = extractCredentialText(bytes, what);
+  const text = await extractCredentialText(bytes, what);
   if(!text.ok) return text;
   if(COMPACT_JWS.test(text.text)) return {ok: true, jwt: text.text};
   const parsed = parseJsonStrict(text.text);
@@ -217,18 +217,22 @@ async function loadCredential(source: string, allowHttp: boolean): Promise<Loade
   return {ok: true, value: parsed.value};
 }
 
-/** The credential's text: unbaked from a PNG or SVG image, or the content itself. */
-function extractCredentialText(bytes: Uint8Array, what: string): {ok: true; text: string} | {ok: false; message: string} {
-  const unbaked = (result: Unbaked) => result.ok ? result : {ok: false as const, message: `${result.problem.code}: ${result.problem.message}`};
-  if(isPng(bytes)) return unbaked(unbakePng(bytes));
+/**
+ * The credential's text: unbaked from a PNG or SVG image or taken from a PDF's
+ * attachments (detected by magic bytes, whatever the file is called), or the content itself.
+ */
+async function extractCredentialText(bytes: Uint8Array, what: string): Promise<{ok: true; text: string} | {ok: false; message: string}> {
+  if(sniffContainer(bytes)) {
+    const result = await unbakeFile(bytes);
+    return result.ok ? {ok: true, text: result.text} : {ok: false, message: `${result.problem.code}: ${result.problem.message}`};
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', {fatal: true}).decode(bytes);
   } catch {
     return {ok: false, message: `${what} is not UTF-8 text`};
   }
-  if(looksLikeSvg(text)) return unbaked(unbakeSvg(text));
-  if(bytes.length > MAX_BODY_BYTES) return {ok: false, message: `${what} is larger than ${MAX_BODY_BYTES} bytes (and is not a baked image)`};
+  if(bytes.length > MAX_BODY_BYTES) return {ok: false, message: `${what} is larger than ${MAX_BODY_BYTES} bytes (and is not a baked image or a PDF)`};
   return {ok: true, text: text.trim()};
 }
 

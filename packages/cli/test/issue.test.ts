@@ -360,8 +360,16 @@ describe('runIssue progress', () => {
     const stop = new AbortController();
     const file = join(dir, 'stop.csv');
     writeFileSync(file, `Name,Email\n${Array.from({length: 400}, (_, i) => `P${i},p${i}@example.org`).join('\n')}\n`);
-    setTimeout(() => stop.abort(), 100);
-    expect(await runIssue(options({file, signal: stop.signal, pollIntervalMs: 20}), output)).toBe(130);
+    // Ctrl-C once the CLI follows the batch (its "Batch b_…" line), not after a fixed delay: under load
+    // the upload alone can take longer than any delay chosen here.
+    const following = setInterval(() => {
+      if(/Batch b_\d+/.test(out.stderr)) stop.abort();
+    }, 5);
+    try {
+      expect(await runIssue(options({file, signal: stop.signal, pollIntervalMs: 20}), output)).toBe(130);
+    } finally {
+      clearInterval(following);
+    }
     expect(out.stderr).toMatch(/stopped following batch b_\d+; it goes on on the server: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/batches\/b_\d+/);
   });
 });

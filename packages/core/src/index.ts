@@ -21,3 +21,5 @@ export * from './standing.js';
 export * from './verify.js';
 export * from './suites/index.js';
 export * from './unbake.js';
+export * from './bake.js';
+export * from './pdf-attachment.js';

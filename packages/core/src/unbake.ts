@@ -1,6 +1,6 @@
 /**
  * Baked badges (Open Badges 3.0 §5.3): the credential carried inside a PNG or SVG
- * image. Pure functions, no I/O, browser-safe (Uint8Array, TextDecoder and a
+ * image (and, by unbakeFile, a PDF's attachments: pdf-attachment.ts). Pure functions, no I/O, browser-safe (Uint8Array, TextDecoder and a
  * pure-JS XML parser), so the admin and web front ends can reuse them.
  *
  * - PNG (§5.3.1): an iTXt chunk, keyword `openbadgecredential`, compression flag 0,
@@ -11,6 +11,7 @@
  * Both return the embedded string; parsing and verifying it is the caller's job.
  */
 import {DOMParser} from '@xmldom/xmldom';
+import {isPdf, unbakePdf} from './pdf-attachment.js';
 
 /** Largest baked image accepted (10 MiB): badge images are small, this bounds memory and CRC work. */
 export const MAX_BAKED_BYTES = 10 * 1024 * 1024;
@@ -21,13 +22,15 @@ export const PNG_KEYWORD = 'openbadgecredential';
 /** The namespace of the OB 3.0 SVG credential element. */
 export const OB3_NAMESPACE = 'https://purl.imsglobal.org/ob/v3p0';
 
-/** Why no credential could be taken out of an image. */
+/** Why no credential could be taken out of an image or a PDF (pdf-attachment.ts). */
 export type UnbakeProblemCode =
   | 'IMAGE_TOO_LARGE' | 'NOT_PNG' | 'PNG_MALFORMED' | 'PNG_BAD_CRC' | 'PNG_COMPRESSED_CREDENTIAL'
-  | 'NOT_SVG' | 'SVG_MALFORMED' | 'SVG_DTD_REFUSED' | 'NOT_BAKED' | 'MULTIPLE_CREDENTIALS' | 'CREDENTIAL_NOT_UTF8';
+  | 'NOT_SVG' | 'SVG_MALFORMED' | 'SVG_DTD_REFUSED' | 'NOT_BAKED' | 'MULTIPLE_CREDENTIALS' | 'CREDENTIAL_NOT_UTF8'
+  | 'PDF_TOO_LARGE' | 'NOT_PDF' | 'PDF_MALFORMED' | 'PDF_ENCRYPTED' | 'PDF_UNSUPPORTED_FILTER' | 'PDF_STREAM_TOO_LARGE'
+  | 'PDF_NO_CREDENTIAL';
 
-/** The embedded credential text, or a coded problem. */
-export type Unbaked = {ok: true; text: string} | {ok: false; problem: {code: UnbakeProblemCode; message: string}};
+/** The embedded credential text (and, from a PDF, the name of the attachment it came from), or a coded problem. */
+export type Unbaked = {ok: true; text: string; attachment?: string} | {ok: false; problem: {code: UnbakeProblemCode; message: string}};
 
 const fail = (code: UnbakeProblemCode, message: string): Unbaked => ({ok: false, problem: {code, message}});
 
@@ -176,69 +179,51 @@ export function unbakeSvg(text: string): Unbaked {
     return fail('NOT_BAKED', `no baked credential in this SVG (no credential element in namespace ${OB3_NAMESPACE})${ob2
       ? '; it holds an Open Badges 2.0 assertion, which is not an OB 3.0 credential' : ''}`);
   }
+  const element = elements[0];
+  // OB 3.0 §5.3.2.1: a VC-JWT is baked into the `verify` attribute, an embedded-proof credential into the content.
+  const verify = element.getAttribute('verify')?.trim() ?? '';
   let content = '';
-  for(let node = elements[0].firstChild; node; node = node.nextSibling) {
+  for(let node = element.firstChild; node; node = node.nextSibling) {
     if(node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) content += node.nodeValue ?? '';
     else if(node.nodeType === ELEMENT_NODE) return fail('SVG_MALFORMED', 'the credential element must hold only text or CDATA, not elements');
     else if(node.nodeType !== COMMENT_NODE) return fail('SVG_MALFORMED', 'the credential element holds unexpected content');
   }
   content = content.trim();
+  if(verify !== '' && content !== '') {
+    return fail('MULTIPLE_CREDENTIALS', 'the SVG credential element has both a verify attribute and content; exactly one is expected');
+  }
+  if(verify !== '') return {ok: true, text: verify};
   if(content === '') return fail('NOT_BAKED', 'the SVG credential element is empty');
   return {ok: true, text: content};
 }
 
 const firstLine = (message: string) => message.split('\n')[0];
 
-/** One PNG chunk (PNG §5.3): length, type, data, and the CRC over type and data. */
-export function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for(let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
+/** A file that can carry a credential inside it. */
+export type CredentialContainer = 'png' | 'svg' | 'pdf';
 
 /**
- * Bakes `text` (a credential's JSON or a compact JWS) into a PNG (OB 3.0 §5.3.1):
- * an uncompressed iTXt chunk with keyword `openbadgecredential`, inserted before
- * IEND. An existing credential chunk is replaced. Throws for input that is not a PNG.
+ * Which container the bytes are, by content (magic bytes, never the file name):
+ * the PNG signature, the PDF header `%PDF-`, or UTF-8 text that looks like SVG.
+ * Null for anything else, such as credential JSON or a vc+jwt.
  */
-export function bakePng(png: Uint8Array, text: string): Uint8Array {
-  if(!isPng(png)) throw new TypeError('not a PNG');
-  const utf8 = new TextEncoder();
-  const header = utf8.encode(`${PNG_KEYWORD}\0`);
-  const body = utf8.encode(text);
-  const data = new Uint8Array(header.length + 4 + body.length);
-  data.set(header, 0);
-  // compression flag 0, method 0, empty language tag \0, empty translated keyword \0
-  data.set(body, header.length + 4);
-  const parts: Uint8Array[] = [PNG_SIGNATURE];
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  for(let at = 8; at + 12 <= png.length;) {
-    const length = view.getUint32(at);
-    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
-    const whole = png.subarray(at, at + 12 + length);
-    at += 12 + length;
-    const isCredential = type === 'iTXt' && startsWith(whole.subarray(8), header);
-    if(type === 'IEND') {
-      parts.push(pngChunk('iTXt', data), whole);
-      break;
-    }
-    if(!isCredential) parts.push(whole);
+export function sniffContainer(bytes: Uint8Array): CredentialContainer | null {
+  if(isPng(bytes)) return 'png';
+  if(isPdf(bytes)) return 'pdf';
+  if(bytes.length > MAX_BAKED_BYTES) return null;
+  try {
+    return looksLikeSvg(new TextDecoder('utf-8', {fatal: true}).decode(bytes)) ? 'svg' : null;
+  } catch {
+    return null;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for(const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if(bytes.length < prefix.length) return false;
-  for(let i = 0; i < prefix.length; i++) if(bytes[i] !== prefix[i]) return false;
-  return true;
+/** Takes the credential out of a baked PNG or SVG or a PDF's attachments, whichever the bytes are (sniffContainer). */
+export async function unbakeFile(bytes: Uint8Array): Promise<Unbaked> {
+  switch(sniffContainer(bytes)) {
+    case 'png': return unbakePng(bytes);
+    case 'pdf': return unbakePdf(bytes);
+    case 'svg': return unbakeSvg(new TextDecoder('utf-8').decode(bytes));
+    default: return fail('NOT_BAKED', 'this is not a PNG, SVG or PDF file that could carry a credential');
+  }
 }

@@ -16,7 +16,7 @@ export interface DemoInfo {
 
 const DEMO_SLUG = 'demo';
 
-/** Creates "Laurel Demo Academy" with two achievements and a sample credential, once. */
+/** Creates "Laurel Demo Academy" with the starter templates, two achievements and a sample credential, once. */
 export async function seedDemo(s: Services, dataDir: string | null): Promise<DemoInfo> {
   const existing = await s.organizations.find('slug', DEMO_SLUG);
   const keyFile = dataDir ? join(dataDir, 'demo-api-key.txt') : null;
@@ -28,6 +28,11 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
     name: 'Laurel Demo Academy', slug: DEMO_SLUG, didMethod: 'web', url: 'https://example.org/laurel-demo', email: 'academy@example.org',
   }, SYSTEM);
   const org = (await s.organizations.find('id', organization.id))!;
+  // The three starter templates, stored as the demo's own, so its credentials render and it has something to edit.
+  const starters: Record<string, string> = {};
+  for(const key of ['classic-certificate', 'modern-diploma', 'round-badge'] as const) {
+    starters[key] = (await s.templates.create(org, {starter: key}, SYSTEM)).id;
+  }
   const web = await s.achievements.create(org, {
     name: 'Web Accessibility Foundations',
     description: 'Can audit a web page against WCAG 2.2 AA and fix the most common barriers.',
@@ -37,6 +42,7 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
     tags: ['accessibility', 'web'],
     creditsAvailable: 1,
     validityMonths: 24,
+    templates: {certificate: starters['classic-certificate'], badge: starters['round-badge']},
   }, SYSTEM);
   await s.achievements.create(org, {
     name: 'Certified Data Steward',
@@ -44,6 +50,7 @@ export async function seedDemo(s: Services, dataDir: string | null): Promise<Dem
     criteria: {narrative: 'Passed the 90-minute proctored exam and submitted a data stewardship plan.'},
     achievementType: 'Certificate',
     tags: ['data'],
+    templates: {diploma: starters['modern-diploma'], badge: starters['round-badge']},
   }, SYSTEM);
   const issued = await s.credentials.issue(org, {achievementId: web.id, recipient: {name: 'Ada Lovelace', email: 'ada@example.org'}}, SYSTEM);
   if(keyFile) writeFileSync(keyFile, apiKey + '\n', {mode: 0o600});

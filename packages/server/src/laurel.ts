@@ -19,7 +19,11 @@ import {DEFAULT_UPLOAD_LIMITS} from './services/batches/parse.js';
 import {type AttachmentProvider, EMAIL_SEND_JOB, type EmailJobData, EmailService, type EmailSettings} from './services/mail/email.js';
 import {type MailAddress, outboxTransport, smtpTransport} from './services/mail/transport.js';
 import {unsubscribeKey} from './services/mail/unsubscribe.js';
+import {PortfolioService, rendersPdf, requesterKey} from './services/portfolio.js';
 import {StatusListService} from './services/status-lists.js';
+import {AssetService} from './services/assets.js';
+import {RenderService} from './services/renders.js';
+import {TemplateService} from './services/templates.js';
 import {OrganizationService} from './services/organizations.js';
 import {VerificationService} from './services/verification.js';
 
@@ -82,6 +86,14 @@ export interface Services {
   email: EmailService;
   /** Bulk issuance: uploads, the batch job, progress. */
   batches: BatchService;
+  /** The recipient portfolio: magic-link sign-in, visibility, public profiles, the ZIP export. */
+  portfolio: PortfolioService;
+  /** Uploaded images (PNG, JPEG) that templates reference. */
+  assets: AssetService;
+  /** Certificate, diploma and badge templates: immutable versions, validation, previews. */
+  templates: TemplateService;
+  /** Rendered certificates and badges of issued credentials, cached. */
+  renders: RenderService;
   /** Limits of one bulk upload. */
   uploadLimits: UploadLimits;
   callerSigner: CallerCredentialSigner;
@@ -101,8 +113,17 @@ export function createServices(options: LaurelOptions): Services {
   const jobs = new JobQueue(options.db, options.jobs);
   const audit = new AuditService(ctx);
   const organizations = new OrganizationService(ctx, audit);
-  const email = new EmailService(ctx, jobs, audit, organizations, emailSettings(options));
-  const achievements = new AchievementService(ctx, organizations, audit);
+  const mailSettings = emailSettings(options);
+  const assets = new AssetService(ctx, audit);
+  const templates = new TemplateService(ctx, assets, audit);
+  const renders = new RenderService(ctx, organizations, assets, templates);
+  // A credential's email carries its certificate PDF when its achievement has a certificate or diploma template.
+  if(mailSettings && !mailSettings.attachments) mailSettings.attachments = context => renders.emailAttachments(context);
+  const email = new EmailService(ctx, jobs, audit, organizations, mailSettings);
+  // Sign-in links go out through the same transport (SMTP or the outbox) and sender as all mail.
+  const portfolio = new PortfolioService(ctx, mailSettings && {transport: mailSettings.transport, from: mailSettings.from}, requesterKey(options.masterKey));
+  portfolio.pdf = rendersPdf(renders);
+  const achievements = new AchievementService(ctx, organizations, audit, templates);
   const statusLists = new StatusListService(ctx, organizations);
   const credentials = new CredentialService(ctx, organizations, achievements, statusLists, audit);
   const verification = new VerificationService(ctx, organizations, credentials, statusLists, options.fetchJson);
@@ -140,7 +161,8 @@ export function createServices(options: LaurelOptions): Services {
     lifecycle.hooks.expiringSoon = async rows => { await email.enqueueExpiryReminders(rows); };
   }
   return {
-    ctx, jobs, audit, organizations, achievements, credentials, statusLists, lifecycle, email, batches,
+    ctx, jobs, audit, organizations, achievements, credentials, statusLists, lifecycle, email, batches, portfolio,
+    assets, templates, renders,
     uploadLimits: options.uploadLimits ?? {...DEFAULT_UPLOAD_LIMITS},
     callerSigner: new CallerCredentialSigner(ctx, organizations, statusLists),
     verification,
@@ -154,10 +176,12 @@ export async function createLaurel(options: LaurelOptions): Promise<{app: Fastif
   const app = await buildApp(services, {adminToken: options.adminToken, trustProxy: options.trustProxy ?? false, logger: options.logger ?? false});
   // Jobs run from here until the app closes (which callers do before closing the database).
   services.jobs.setLogger(app.log);
+  services.renders.onError = (error, message) => app.log.error({err: error}, message);
   app.addHook('onClose', async () => {
     services.lifecycle.stop();
     await services.jobs.stop();
     await services.credentials.close();
+    await services.portfolio.close();
     await services.email.close();
   });
   try {

@@ -20,9 +20,6 @@ import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harne
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
-// The README's screenshot: written when missing or when UPDATE_SCREENSHOT=1, so a test run leaves the tree clean.
-const SCREENSHOT = fileURLToPath(new URL('../../../docs/screenshot-credential.png', import.meta.url));
-const WRITE_SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT);
 
 /** A 1×1 PNG baked with the credential (core's bakePng: OB 3.0 §5.3.1). */
 function bakedPng(text: string): Buffer {
@@ -96,10 +93,6 @@ describe.skipIf(!hasChromium)('the verifier in a real browser (Chromium)', () =>
       ['passed', 'ISSUER_VALID'], ['passed', 'ISSUER_DOMAIN_OK'], ['passed', 'VALIDITY_OK'], ['passed', 'STATUS_VALID'],
     ]);
     expect(await page.getByTestId('standing').getAttribute('data-state')).toBe('valid');
-    if(WRITE_SCREENSHOT) {
-      mkdirSync(new URL('../../../docs/', import.meta.url), {recursive: true});
-      await page.screenshot({path: SCREENSHOT});
-    }
     await context.close();
   });
 

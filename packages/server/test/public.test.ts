@@ -32,13 +32,14 @@ function pick(page: string, re: RegExp): string {
 }
 
 /**
- * The page's script elements are exactly Laurel's own: the same-origin verifier
- * bundle and its non-executed JSON data block. User data never adds one.
+ * The page's script elements are exactly Laurel's own: the same-origin verifier and
+ * copy-button bundles (with the request's nonce) and the verifier's non-executed JSON
+ * data block. User data never adds one.
  */
 function expectOnlyOwnScripts(page: string) {
   const scripts = page.match(/<script[^>]*>/gi) ?? [];
   for(const tag of scripts) {
-    expect(tag).toMatch(/^<script (type="module" src="\/assets\/verify-[0-9a-f]{16}\.js"|type="application\/json" id="laurel-verify")>$/);
+    expect(tag).toMatch(/^<script (type="module" src="\/assets\/(verify|share)-[0-9a-f]{16}\.js" nonce="[A-Za-z0-9+/=]{24}"|type="application\/json" id="laurel-verify")>$/);
   }
   expect(page.match(/<\/script/gi)?.length ?? 0).toBe(scripts.length);
 }
@@ -259,7 +260,8 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const page = pageRes.body;
       // No markup from user data: no script or img element, and the same tags as a plain page.
       expectOnlyOwnScripts(page);
-      expect(page).not.toMatch(/<img/i);
+      // The only images are Laurel's own (the badge render), never one from user data.
+      expect(page.match(/<img[^>]*>/gi)).toEqual([`<img src="/c/${vc.id}/badge.png" alt="" width="96" height="96" data-testid="badge-image">`]);
       expect(page).not.toContain(']]>');
       expect(tagSkeleton(page)).toEqual(baseline);
       // Every name renders as the text that was submitted.
@@ -399,9 +401,10 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const ach = await onDomain(`/achievements/${exuAchievement.id}`);
       expect(ach.statusCode).toBe(200);
       expect(ach.json().id).toBe(`https://certs.example.edu/achievements/${exuAchievement.id}`);
+      // Its home page is its issuer page.
       const home = await onDomain('/');
       expectHtml(home);
-      expect(home.body).toContain('<h1>Example University</h1>');
+      expect(home.body).toContain('<h1 id="title"><bdi>Example University</bdi></h1>');
     });
 
     it('serves nothing of another organization on its host (tenant isolation)', async () => {
@@ -473,7 +476,7 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const page = await viaProxy(`/c/${proxiedIssued.id}`);
       expectHtml(page);
       expect(verdict(page.body)).toBe('✓ Verified');
-      expect((await viaProxy('/')).body).toContain('<h1>Example University</h1>');
+      expect((await viaProxy('/')).body).toContain('<h1 id="title"><bdi>Example University</bdi></h1>');
     });
 
     it('keeps tenant isolation for the forwarded host', async () => {
@@ -512,7 +515,7 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const res = await get('/', {host: MAIN_HOST});
       expectHtml(res);
       expect(res.body).toMatch(/^<!doctype html>/);
-      expect(res.body).toContain('<h1>Laurel</h1>');
+      expect(res.body).toContain('<h1 id="title">Laurel</h1>');
     });
   });
 
@@ -525,7 +528,11 @@ describe.each(BACKENDS)('public pages and artifacts (%s)', kind => {
       const csp = cspDirectives(res);
       expect(String(res.headers['content-security-policy'])).not.toContain("'unsafe-eval'");
       expect(csp.get('default-src')).toEqual(["'self'"]);
-      expect(csp.get('script-src')).toEqual(["'self'"]);
+      // Scripts and styles only with this response's nonce (pages/csp.ts).
+      const nonce = /<style nonce="([^"]+)">/.exec(res.body)?.[1];
+      expect(nonce).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(csp.get('script-src')).toEqual([`'nonce-${nonce}'`]);
+      expect(csp.get('style-src')).toEqual([`'nonce-${nonce}'`]);
       expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
       expect(csp.get('object-src')).toEqual(["'none'"]);
       // The only scripts are the same-origin verifier bundle and its JSON data block.

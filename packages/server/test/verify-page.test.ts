@@ -31,13 +31,13 @@ describe('/verify and the verifier bundle', () => {
     const res = await t.app.inject({method: 'GET', url: '/verify'});
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/<form method="post" action="\/verify" id="verify-form">/);
-    expect(res.body).toMatch(/<script type="module" src="\/assets\/verify-[0-9a-f]{16}\.js"><\/script>/);
+    expect(res.body).toMatch(/<script type="module" src="\/assets\/verify-[0-9a-f]{16}\.js" nonce="[A-Za-z0-9+/=]{24}"><\/script>/);
     expect(res.body).toContain('<script type="application/json" id="laurel-verify">{"mode":"verify","publicHost":"laurel.test"}</script>');
   });
 
   it('serves the bundle immutable under its hash, revalidated under its plain name', async () => {
     const page = (await t.app.inject({method: 'GET', url: `/c/${id}`})).body;
-    const src = /<script type="module" src="([^"]+)">/.exec(page)![1];
+    const src = /<script type="module" src="(\/assets\/verify-[^"]+)"/.exec(page)![1];
     const hashed = await t.app.inject({method: 'GET', url: src});
     expect(hashed.statusCode).toBe(200);
     expect(hashed.headers['content-type']).toBe('text/javascript; charset=utf-8');

@@ -9,12 +9,13 @@ export async function insertCredentials(q: Queryable, rows: CredentialRow[]): Pr
   const tuples = rows.map(c => {
     const base = params.length;
     params.push(c.id, c.organization_id, c.achievement_id, c.recipient_name, c.recipient_email, c.recipient_did, c.status,
-      c.valid_from, c.valid_until, c.issued_at, c.document, c.status_list_id, c.status_index, c.renewed_from);
-    return `(${Array.from({length: 14}, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      c.valid_from, c.valid_until, c.issued_at, c.document, c.status_list_id, c.status_index, c.renewed_from,
+      c.fields ? JSON.stringify(c.fields) : null);
+    return `(${Array.from({length: 15}, (_, i) => `$${base + i + 1}`).join(', ')})`;
   });
   await q.query(
     `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
-       status, valid_from, valid_until, issued_at, document, status_list_id, status_index, renewed_from)
+       status, valid_from, valid_until, issued_at, document, status_list_id, status_index, renewed_from, fields)
      VALUES ${tuples.join(', ')}`, params);
 }
 

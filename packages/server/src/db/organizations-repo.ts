@@ -5,9 +5,9 @@ import type {ApiKeyRow, OrganizationRow, SigningKeyRow} from './rows.js';
 /** Inserts an organization. */
 export async function insertOrganization(q: Queryable, o: Omit<OrganizationRow, 'created_at'>): Promise<OrganizationRow> {
   const {rows} = await q.query<OrganizationRow>(
-    `INSERT INTO organizations (id, slug, name, did_method, domain, url, email, logo, linkedin_organization_id, brand_color)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-    [o.id, o.slug, o.name, o.did_method, o.domain, o.url, o.email, o.logo, o.linkedin_organization_id, o.brand_color]);
+    `INSERT INTO organizations (id, slug, name, did_method, domain, url, email, logo, linkedin_organization_id, brand_color, brand_secondary_color)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+    [o.id, o.slug, o.name, o.did_method, o.domain, o.url, o.email, o.logo, o.linkedin_organization_id, o.brand_color, o.brand_secondary_color ?? null]);
   return rows[0];
 }
 
@@ -30,14 +30,15 @@ export async function findOrganizationForUpdate(q: Queryable, id: string): Promi
 }
 
 /** The settings an organization may change (its slug, domain and DID method are its identity and stay). */
-export type OrganizationSettings = Pick<OrganizationRow, 'name' | 'url' | 'email' | 'logo' | 'linkedin_organization_id' | 'brand_color'>;
+export type OrganizationSettings = Pick<OrganizationRow, 'name' | 'url' | 'email' | 'logo' | 'linkedin_organization_id' | 'brand_color'
+  | 'brand_secondary_color'>;
 
 /** Replaces an organization's settings. */
 export async function updateOrganizationSettings(q: Queryable, id: string, s: OrganizationSettings): Promise<OrganizationRow> {
   const {rows} = await q.query<OrganizationRow>(
-    `UPDATE organizations SET name = $2, url = $3, email = $4, logo = $5, linkedin_organization_id = $6, brand_color = $7
-     WHERE id = $1 RETURNING *`,
-    [id, s.name, s.url, s.email, s.logo, s.linkedin_organization_id, s.brand_color]);
+    `UPDATE organizations SET name = $2, url = $3, email = $4, logo = $5, linkedin_organization_id = $6, brand_color = $7,
+       brand_secondary_color = $8 WHERE id = $1 RETURNING *`,
+    [id, s.name, s.url, s.email, s.logo, s.linkedin_organization_id, s.brand_color, s.brand_secondary_color ?? null]);
   return rows[0];
 }
 

@@ -13,6 +13,8 @@ export interface OrganizationRow {
   linkedin_organization_id: string | null;
   /** The brand colour of emails (`#rrggbb`), or null for Laurel's default. */
   brand_color: string | null;
+  /** The second brand colour of certificates and badges (`#rrggbb`), or null for Laurel's default. */
+  brand_secondary_color?: string | null;
   created_at: Date;
 }
 
@@ -35,6 +37,10 @@ export interface AchievementRow {
   status: 'active' | 'archived';
   created_at: Date;
   updated_at: Date;
+  /** The templates its credentials render with, per format (migration 0007). */
+  certificate_template_id?: string | null;
+  diploma_template_id?: string | null;
+  badge_template_id?: string | null;
 }
 
 export interface CredentialRow {
@@ -57,6 +63,10 @@ export interface CredentialRow {
   suspended_until: Date | null;
   renewed_from: string | null;
   renewed_by: string | null;
+  /** Per-recipient template fields (`{{fields.<name>}}`), or null. */
+  fields?: Record<string, string> | null;
+  /** Set when the recipient hid the credential from public view. */
+  hidden_at?: Date | null;
 }
 
 export interface ApiKeyRow {

@@ -1,10 +1,12 @@
 /** The Fastify app: JSON parsing, auth, problem+json, and the routes. */
 import compress from '@fastify/compress';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import {parseJsonStrict} from '@laurel/core';
 import Fastify, {type FastifyInstance, type FastifyRequest} from 'fastify';
 import type {OrganizationRow} from '../db/rows.js';
+import {contentSecurityPolicy, newNonce} from '../pages/csp.js';
 import {DomainError} from '../errors.js';
 import type {Services} from '../laurel.js';
 import type {Actor} from '../services/actor.js';
@@ -15,7 +17,10 @@ import {registerAuditRoutes} from './routes/audit.js';
 import {registerEmailRoutes} from './routes/email.js';
 import {registerBatchRoutes} from './routes/batches.js';
 import {registerLifecycleRoutes} from './routes/lifecycle.js';
+import {registerPortfolioRoutes} from './routes/portfolio.js';
 import {registerPublicRoutes} from './routes/public.js';
+import {registerRenderRoutes} from './routes/renders.js';
+import {registerTemplateRoutes} from './routes/templates.js';
 import {registerVcApiRoutes} from './routes/vc-api.js';
 
 declare module 'fastify' {
@@ -26,6 +31,8 @@ declare module 'fastify' {
     org: OrganizationRow;
     /** The API key as the actor of changes (the audit log's "who"), set by `authenticate`. */
     actor: Actor;
+    /** This request's CSP nonce: pages put it on their script and style elements. */
+    cspNonce: string;
   }
 }
 
@@ -52,13 +59,23 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   // gzip/brotli for responses over 1 KiB when the client asks (the browser bundle, pages, credential JSON).
   await app.register(compress, {threshold: 1024, encodings: ['br', 'gzip']});
 
+  // Helmet's headers, except the CSP: that one carries a fresh nonce per request (pages/csp.ts).
   await app.register(helmet, {
-    contentSecurityPolicy: {directives: {
-      'default-src': ["'self'"], 'img-src': ["'self'", 'https:', 'data:'], 'style-src': ["'self'", "'unsafe-inline'"],
-      'script-src': ["'self'"], 'frame-ancestors': ["'none'"],
-    }},
+    contentSecurityPolicy: false,
+    xFrameOptions: {action: 'deny'},
     crossOriginResourcePolicy: {policy: 'cross-origin'},
   });
+  // Pages read `request.cspNonce` (a string). The reply carries the same nonce in the shape
+  // @fastify/helmet's types give `reply.cspNonce` ({script, style}): `reply.request.cspNonce` is the string. (Helmet decorates the reply itself.)
+  app.decorateRequest('cspNonce', '');
+  app.addHook('onRequest', async (request, reply) => {
+    request.cspNonce = newNonce();
+    reply.cspNonce = {script: request.cspNonce, style: request.cspNonce};
+    reply.header('content-security-policy', contentSecurityPolicy(request.cspNonce));
+  });
+
+  // Cookies (request.cookies, reply.setCookie): the recipient portfolio's session. Registered once, here.
+  await app.register(cookie);
 
   // Strict JSON: duplicate keys and malformed text are 400s with their own codes.
   app.removeAllContentTypeParsers();
@@ -103,5 +120,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   registerEmailRoutes(app, services, {authenticate});
   registerVcApiRoutes(app, services, {authenticate});
   registerPublicRoutes(app, services);
+  registerTemplateRoutes(app, services, {authenticate});
+  registerRenderRoutes(app, services);
+  registerPortfolioRoutes(app, services);
   return app;
 }

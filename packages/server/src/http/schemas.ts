@@ -17,6 +17,12 @@ const did = z.string().max(2048).regex(/^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/, 'mus
 const slug = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/, 'lower-case letters, digits and hyphens, 1–48 characters');
 /** A colour as `#rrggbb` (stored lower-case). */
 const brandColor = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour as #rrggbb, e.g. #2457c5').transform(v => v.toLowerCase());
+/** Per-recipient template fields (`{{fields.<name>}}`): the names and limits of the batch `fields`. */
+const TemplateFields = z.record(z.string().regex(/^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+  'a template field name is letters, digits and _, up to 64, not starting with a digit'), z.string().max(4096))
+  .refine(f => Object.keys(f).length <= 50, 'at most 50 template fields');
+/** An organization's logo: an https/http URL or the id of an uploaded image (POST /api/v1/assets). */
+const logo = z.union([z.uuid().transform(v => v.toLowerCase()), httpUrl], {error: 'must be an http(s) URL or an asset id from POST /api/v1/assets'});
 const domain = z.string().max(253).toLowerCase()
   .regex(/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS host name such as certs.example.edu');
 
@@ -28,9 +34,10 @@ export const CreateOrganization = z.strictObject({
   domain: domain.optional(),
   url: httpUrl.optional(),
   email: z.email().max(320).optional(),
-  logo: httpUrl.optional(),
+  logo: logo.optional(),
   linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').optional(),
   brandColor: brandColor.optional(),
+  brandSecondaryColor: brandColor.optional(),
 });
 
 /** The cryptosuites Laurel signs with. */
@@ -66,6 +73,12 @@ export const AchievementBody = z.strictObject({
   fieldOfStudy: text(200).optional(),
   specialization: text(200).optional(),
   validityMonths: z.number().int().min(1).max(1200).optional(),
+  /** The templates its credentials render with, per format (absent: unchanged; null: none). */
+  templates: z.strictObject({
+    certificate: z.uuid().nullable().optional(),
+    diploma: z.uuid().nullable().optional(),
+    badge: z.uuid().nullable().optional(),
+  }).optional(),
 });
 
 /** PATCH: any subset of the fields. */
@@ -98,6 +111,8 @@ export const IssueCredential = z.strictObject({
   options: z.strictObject({cryptosuite: Cryptosuite.optional()}).optional(),
   sendEmail: z.boolean().optional(),
   locale: z.enum(['en', 'sv']).optional(),
+  /** Per-recipient values for the certificate template's `{{fields.<name>}}`. */
+  fields: TemplateFields.optional(),
 });
 
 /** Pagination shared by list endpoints. */
@@ -220,11 +235,13 @@ export const UpdateOrganization = z.strictObject({
   name: text(200).optional(),
   url: httpUrl.nullable().optional(),
   email: z.email().max(320).nullable().optional(),
-  logo: httpUrl.nullable().optional(),
+  logo: logo.nullable().optional(),
   /** LinkedIn's numeric organization id, used in "Add to profile" links. */
   linkedinOrganizationId: z.string().regex(/^\d{1,20}$/, 'must be LinkedIn\'s numeric organization id').nullable().optional(),
   /** The colour of emails' header bar and button, `#rrggbb`. */
   brandColor: brandColor.nullable().optional(),
+  /** The second colour of certificates and badges (`brand.secondary` in templates), `#rrggbb`. */
+  brandSecondaryColor: brandColor.nullable().optional(),
 });
 
 /** POST /api/v1/api-keys. */
@@ -271,3 +288,53 @@ export const EmailTemplateBody = z.strictObject({
 
 /** POST /api/v1/email-templates/:kind/:locale/preview: a draft to render (missing parts: the saved ones). */
 export const EmailTemplatePreview = EmailTemplateBody.partial();
+
+/** The starter templates a new template may copy. */
+const StarterKey = z.enum(['classic-certificate', 'modern-diploma', 'round-badge']);
+const TemplateFormatParam = z.enum(['certificate', 'diploma', 'badge']);
+
+/**
+ * POST /api/v1/templates: a layout, or a copy of a starter. The layout itself is checked
+ * by the render module's validateTemplate (422 TEMPLATE_INVALID with a problem per block).
+ */
+export const CreateTemplate = z.union([
+  z.strictObject({name: text(200), layout: z.unknown().refine(v => v !== undefined, 'required')}),
+  z.strictObject({name: text(200).optional(), starter: StarterKey}),
+], {error: 'send {"name": "…", "layout": {…}} or {"starter": "classic-certificate" | "modern-diploma" | "round-badge"}'});
+
+/** PUT /api/v1/templates/:id: a new version of the layout, optionally a new name. */
+export const UpdateTemplate = z.strictObject({name: text(200).optional(), layout: z.unknown().refine(v => v !== undefined, 'required')});
+
+/** POST /api/v1/templates/validate. */
+export const ValidateTemplate = z.strictObject({layout: z.unknown().refine(v => v !== undefined, 'required')});
+
+/** GET /api/v1/templates query. */
+export const ListTemplatesQuery = z.strictObject({
+  format: TemplateFormatParam.optional(),
+  status: z.enum(['active', 'archived']).optional(),
+  ...Page,
+});
+
+/** Sample values a preview may override. */
+const SampleOverrides = z.strictObject({
+  recipient: z.strictObject({name: text(500).optional()}).optional(),
+  achievement: z.strictObject({name: text(200).optional(), description: text(5000).optional(), type: text(100).optional()}).optional(),
+  issuer: z.strictObject({name: text(200).optional(), url: httpUrl.optional()}).optional(),
+  issuedOn: dateTime.optional(),
+  validUntil: dateTime.optional(),
+  fields: TemplateFields.optional(),
+  locale: z.enum(['en', 'sv']).optional(),
+});
+
+/** POST /api/v1/templates/preview: a draft layout, or a stored template (its current or a given version). */
+export const PreviewTemplate = z.union([
+  z.strictObject({layout: z.unknown().refine(v => v !== undefined, 'required'), sample: SampleOverrides.optional()}),
+  z.strictObject({templateId: z.string().min(1).max(100), version: z.number().int().min(1).max(1_000_000).optional(), sample: SampleOverrides.optional()}),
+], {error: 'send {"layout": {…}} or {"templateId": "…", "version"?: n}, optionally with "sample"'});
+
+/** POST /api/v1/templates/preview query. */
+export const PreviewQuery = z.strictObject({
+  format: z.enum(['pdf', 'png', 'svg']).default('pdf'),
+  /** PNG width in pixels. */
+  width: z.coerce.number().int().min(64).max(4096).optional(),
+});

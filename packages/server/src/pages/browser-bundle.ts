@@ -14,7 +14,7 @@ export interface BrowserBundle {
   code: string;
   /** The first 16 hex digits of the SHA-256 of `code`. */
   hash: string;
-  /** The URL it is served at: /assets/verify-<hash>.js. */
+  /** The URL it is served at: /assets/verify-<hash>.js (or share-<hash>.js). */
   url: string;
 }
 
@@ -82,6 +82,31 @@ export async function buildBrowserBundle(): Promise<BrowserBundle> {
 }
 
 let cached: Promise<BrowserBundle | null> | undefined;
+
+const SHARE_ENTRY = fileURLToPath(new URL('./browser/share-app.ts', import.meta.url));
+
+/** Bundles the credential page's copy buttons (pages/browser/share-app.ts) for browsers. */
+export async function buildShareBundle(): Promise<BrowserBundle> {
+  const {build} = await import('esbuild');
+  const result = await build({
+    entryPoints: [SHARE_ENTRY], bundle: true, platform: 'browser', format: 'esm', target: 'es2022',
+    minify: true, write: false, logLevel: 'silent', legalComments: 'none', plugins: [refuseNodeBuiltins],
+  });
+  const code = result.outputFiles[0].text;
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  return {code, hash, url: `/assets/share-${hash}.js`};
+}
+
+let cachedShare: Promise<BrowserBundle | null> | undefined;
+
+/** The copy-button bundle, built once per process; null when it cannot be built (the page then has no copy buttons). */
+export function shareBundle(log: (error: unknown) => void = () => {}): Promise<BrowserBundle | null> {
+  cachedShare ??= buildShareBundle().catch(error => {
+    log(error);
+    return null;
+  });
+  return cachedShare;
+}
 
 /**
  * The bundle, built once per process. Resolves to null when it cannot be built:

@@ -1,7 +1,8 @@
 /**
  * The public verification page, /verify: paste credential JSON, a vc+jwt or a
- * link. With JavaScript the browser verifies pasted text and dropped files itself
- * (pages/browser/verify-app.ts); without it the form posts to the server.
+ * link. With JavaScript the browser verifies pasted text and dropped files (baked
+ * badges, and PDFs with the credential attached) itself (pages/browser/verify-app.ts);
+ * without it the form posts to the server.
  */
 import type {VerificationResult} from '@laurel/core';
 import type {BrowserCheckOptions} from './credential-page.js';
@@ -14,7 +15,7 @@ export type VerifyPageOutcome = {kind: 'none'} | {kind: 'result'; result: Verifi
 /** Renders /verify. `input` refills the text box after a server-side check. */
 export function renderVerifyPage(outcome: VerifyPageOutcome, input = '', browser?: BrowserCheckOptions): string {
   const head = html`<meta name="description" content="Check an Open Badges 3.0 or W3C Verifiable Credential.">
-${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : ''}`;
+${browser ? html`<script type="module" src="${browser.scriptUrl}"${browser.nonce ? html` nonce="${browser.nonce}"` : ''}></script>` : ''}`;
   const body = html`
 <section class="card" aria-labelledby="title">
   <h1 id="title">Verify a credential</h1>
@@ -22,8 +23,9 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
     <p><label for="verify-input">Paste the credential (JSON), a <code>vc+jwt</code> token, or a link to a credential.</label></p>
     <textarea id="verify-input" name="input" spellcheck="false" autocomplete="off" placeholder='{"@context": …} or https://…'>${input}</textarea>
     <div class="drop" id="verify-drop" hidden>
-      <label for="verify-file">Drop a <code>.json</code> file or a baked badge (<code>.png</code>, <code>.svg</code>) here, or choose one:</label>
-      <input type="file" id="verify-file" accept=".json,.jwt,.txt,.png,.svg,application/json,image/png,image/svg+xml">
+      <label for="verify-file">Drop a <code>.json</code> file, a baked badge (<code>.png</code>, <code>.svg</code>) or a PDF certificate
+        with the credential attached here, or choose one:</label>
+      <input type="file" id="verify-file" accept=".json,.jwt,.txt,.png,.svg,.pdf,application/json,image/png,image/svg+xml,application/pdf">
     </div>
     <div id="verify-scan-row" hidden>
       <p><button type="button" class="secondary" id="verify-scan" data-testid="scan">Scan a QR code with the camera</button>
@@ -33,7 +35,8 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
     <p><button type="submit" name="where" value="browser">Verify</button>
       <button type="submit" class="secondary" name="where" value="server" data-testid="server-check">Check on the server instead</button></p>
     <p class="note muted">With JavaScript on, pasted text and files are checked in your browser: they never leave it unless you ask
-      for a server-side check. Links are always checked by this server, because browsers may not fetch other sites' pages.</p>
+      for a server-side check, and then only the credential taken out of a badge or PDF is sent, never the file. Links are always
+      checked by this server, because browsers may not fetch other sites' pages.</p>
   </form>
 </section>
 <section class="card" id="verify-result" aria-live="polite"${outcome.kind === 'none' ? html` hidden` : ''}>
@@ -45,5 +48,5 @@ ${browser ? html`<script type="module" src="${browser.scriptUrl}"></script>` : '
   ${outcome.kind === 'error' ? html`<h2>Result</h2><p class="badge bad" data-testid="input-error">${outcome.message}</p>` : ''}
 </section>
 ${browser ? jsonScript('laurel-verify', {mode: 'verify', publicHost: browser.publicHost}) : ''}`;
-  return layout('Verify a credential — Laurel', body, head);
+  return layout('Verify a credential — Laurel', body, head, {nonce: browser?.nonce});
 }

@@ -1,6 +1,7 @@
 /** Achievements (OB 3.0 §B.1.1 Achievement): create, read, update, list, archive. */
 import type {Achievement, Alignment} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
+import {setAchievementTemplates} from '../db/templates-repo.js';
 import {findAchievement, findAchievementById, findAchievementForUpdate, findAchievementsByIds, insertAchievement, listAchievements,
   setAchievementStatus, updateAchievement} from '../db/achievements-repo.js';
 import type {Queryable} from '../db/database.js';
@@ -11,6 +12,7 @@ import type {AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
 import type {OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
+import type {TemplateChoice, TemplateService} from './templates.js';
 
 /** Alignment to a skills framework entry, as the API takes it (OB 3.0 Alignment without `type`). */
 export type AlignmentInput = Omit<Alignment, 'type'>;
@@ -32,10 +34,14 @@ export interface AchievementInput {
   validityMonths?: number;
   /** The proof's cryptosuite for this achievement's credentials (default eddsa-rdfc-2022). */
   cryptosuite?: 'eddsa-rdfc-2022' | 'eddsa-jcs-2022';
+  /** The templates its credentials render with, per format (absent: unchanged; null: none). */
+  templates?: TemplateChoice;
 }
 
 /** The API view of an achievement. */
-export interface AchievementView extends AchievementInput {
+export interface AchievementView extends Omit<AchievementInput, 'templates'> {
+  /** The templates its credentials render with (null: the organization's newest, then the starters). */
+  templates: {certificate: string | null; diploma: string | null; badge: string | null};
   id: string;
   status: 'active' | 'archived';
   createdAt: string;
@@ -49,7 +55,21 @@ export class AchievementService {
   /** Rows by id, kept only when this process is the database's only writer (PGlite). */
   private readonly rows = new Map<string, AchievementRow>();
 
-  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService, private readonly audit: AuditService) {}
+  constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService, private readonly audit: AuditService,
+    private readonly templates?: TemplateService) {}
+
+  /** Checks and stores an achievement's template choice inside its transaction; the row as it is now. */
+  private async applyTemplates(tx: Queryable, org: OrganizationRow, row: AchievementRow, choice: TemplateChoice | undefined): Promise<AchievementRow> {
+    // Only what changes is checked: keeping a template that was archived since is fine.
+    const current = this.view(org, row).templates;
+    const changes = Object.fromEntries(Object.entries(choice ?? {})
+      .filter(([format, id]) => id !== undefined && id?.toLowerCase() !== current[format as keyof typeof current])) as TemplateChoice;
+    if(Object.keys(changes).length === 0) return row;
+    if(!this.templates) throw new Error('templates are not wired');
+    await this.templates.checkChoice(tx, org, changes);
+    await setAchievementTemplates(tx, org.id, row.id, changes);
+    return (await findAchievement(tx, org.id, row.id))!;
+  }
 
   private remember(row: AchievementRow): AchievementRow {
     if(this.ctx.db.exclusive) {
@@ -94,6 +114,7 @@ export class AchievementService {
   view(org: OrganizationRow, row: AchievementRow): AchievementView {
     return {
       ...(row.data as unknown as AchievementInput),
+      templates: {certificate: row.certificate_template_id ?? null, diploma: row.diploma_template_id ?? null, badge: row.badge_template_id ?? null},
       id: row.id,
       status: row.status,
       createdAt: row.created_at.toISOString(),
@@ -104,13 +125,14 @@ export class AchievementService {
 
   /** Creates an achievement. */
   async create(org: OrganizationRow, input: AchievementInput, actor: Actor): Promise<AchievementView> {
+    const {templates, ...data} = input;
     const row = await this.ctx.db.transaction(async tx => {
-      const created = await insertAchievement(tx, {
-        id: randomId(), organization_id: org.id, name: input.name, data: {...input},
+      const created = await this.applyTemplates(tx, org, await insertAchievement(tx, {
+        id: randomId(), organization_id: org.id, name: input.name, data: {...data},
         validity_months: input.validityMonths ?? null, status: 'active', created_at: this.ctx.now(),
-      });
+      }), templates);
       await this.audit.append(tx, [{organizationId: org.id, actor, action: 'achievement.created', subjectType: 'achievement', subjectId: created.id,
-        after: {status: created.status, ...created.data}}]);
+        after: {status: created.status, ...created.data, ...(templates ? {templates: this.view(org, created).templates} : {})}}]);
       return created;
     });
     // Remembered only once committed: a rolled-back row must not be issued from.
@@ -131,13 +153,16 @@ export class AchievementService {
 
   /** Replaces an achievement's fields. Credentials already issued keep their copy. */
   async update(org: OrganizationRow, id: string, input: AchievementInput, actor: Actor): Promise<AchievementView> {
+    const {templates, ...data} = input;
     const row = await this.ctx.db.transaction(async tx => {
       const old = await findAchievementForUpdate(tx, org.id, id);
       if(!old) throw notFound('ACHIEVEMENT_NOT_FOUND', `Achievement ${id}`);
-      const updated = (await updateAchievement(tx, org.id, id,
-        {name: input.name, data: {...input}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()}))!;
+      const updated = await this.applyTemplates(tx, org, (await updateAchievement(tx, org.id, id,
+        {name: input.name, data: {...data}, validity_months: input.validityMonths ?? null, updated_at: this.ctx.now()}))!, templates);
+      const [before, after] = [this.view(org, old).templates, this.view(org, updated).templates];
+      const moved = JSON.stringify(before) !== JSON.stringify(after);
       await this.audit.append(tx, [{organizationId: org.id, actor, action: 'achievement.updated', subjectType: 'achievement', subjectId: id,
-        before: old.data, after: updated.data}]);
+        before: moved ? {...old.data, templates: before} : old.data, after: moved ? {...updated.data, templates: after} : updated.data}]);
       return updated;
     });
     return this.view(org, this.remember(row));

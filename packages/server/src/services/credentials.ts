@@ -32,6 +32,8 @@ export interface IssueCredentialInput {
   sendEmail?: boolean;
   /** The email's language (`en` default, `sv`). */
   locale?: 'en' | 'sv';
+  /** Per-recipient values for the certificate template's `{{fields.<name>}}` (kept with the credential, not in it). */
+  fields?: Record<string, string>;
 }
 
 /** A credential's status as shown: revoked and suspended win over expired. */
@@ -56,6 +58,8 @@ export interface CredentialView {
   /** Renewal links: the credential this one replaced, and the one that replaced it. */
   renewedFrom: string | null;
   renewedBy: string | null;
+  /** Per-recipient template fields. */
+  fields: Record<string, string>;
   credential: AchievementCredential;
 }
 
@@ -162,6 +166,7 @@ export class CredentialService {
       validUntil: row.valid_until?.toISOString() ?? null,
       renewedFrom: row.renewed_from ?? null,
       renewedBy: row.renewed_by ?? null,
+      fields: row.fields ?? {},
       credential,
     };
   }
@@ -206,6 +211,7 @@ export class CredentialService {
         ...(input.validUntil ? {validUntil: input.validUntil} : {}),
         evidence: (document.evidence as Record<string, unknown>[] | undefined)?.map(strip),
         results: subject.result?.map(strip),
+        ...(old.fields && Object.keys(old.fields).length ? {fields: old.fields} : {}),
         options: {cryptosuite: document.proof && !Array.isArray(document.proof) && document.proof.cryptosuite === 'eddsa-jcs-2022' ? 'eddsa-jcs-2022' : undefined},
       }};
       const outcome = (await this.issueInTransaction(tx, [job])).get(job)!;
@@ -400,6 +406,7 @@ export class CredentialService {
       valid_from: dates.validFrom, valid_until: dates.validUntil, issued_at: now, document: JSON.stringify(credential),
       status_list_id: slot.listId, status_index: slot.idx, status_reason: null, status_reason_public: false, status_changed_at: null,
       suspended_until: null, renewed_from: job.renewFrom ?? null, renewed_by: null,
+      fields: input.fields && Object.keys(input.fields).length ? input.fields : null,
     }};
   }
 

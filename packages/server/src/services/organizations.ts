@@ -10,7 +10,9 @@ import {countActiveApiKeys, countOrganizations, findActiveSigningKey, findApiKey
   findOrganizationForUpdate, insertApiKey, insertOrganization, insertSigningKey, listApiKeys, listSigningKeys, lockAndFindActiveKey,
   lockOrganization, type OrganizationSettings, retireActiveSigningKey, revokeApiKey, updateOrganizationSettings} from '../db/organizations-repo.js';
 import type {ApiKeyRow, OrganizationRow, SigningKeyRow} from '../db/rows.js';
+import {existingAssetIds} from '../db/templates-repo.js';
 import {DomainError, notFound} from '../errors.js';
+import {isAssetId} from './assets.js';
 import type {Actor} from './actor.js';
 import type {AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
@@ -30,6 +32,7 @@ export interface CreateOrganizationInput {
   logo?: string;
   linkedinOrganizationId?: string;
   brandColor?: string;
+  brandSecondaryColor?: string;
 }
 
 /** A change of settings (validated at the edge): a field given as null is cleared. */
@@ -41,6 +44,8 @@ export interface OrganizationSettingsPatch {
   linkedinOrganizationId?: string | null;
   /** `#rrggbb`, the colour of emails' header and button. */
   brandColor?: string | null;
+  /** `#rrggbb`, the second colour of certificates and badges. */
+  brandSecondaryColor?: string | null;
 }
 
 /** An API key as the API shows it: never its secret or hash. */
@@ -72,6 +77,7 @@ export interface OrganizationView {
   logo: string | null;
   linkedinOrganizationId: string | null;
   brandColor: string | null;
+  brandSecondaryColor: string | null;
   createdAt: string;
 }
 
@@ -105,7 +111,7 @@ function apiKeyView(row: ApiKeyRow): ApiKeyView {
 /** The settings of a row, as the API names them (what organization.updated entries record). */
 function settingsOf(org: OrganizationRow): Required<OrganizationSettingsPatch> {
   return {name: org.name, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id,
-    brandColor: org.brand_color};
+    brandColor: org.brand_color, brandSecondaryColor: org.brand_secondary_color ?? null};
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -167,7 +173,8 @@ export class OrganizationService {
       name: org.name,
       ...(org.url ? {url: org.url} : {}),
       ...(org.email ? {email: org.email} : {}),
-      ...(org.logo ? {image: {id: org.logo, type: 'Image' as const}} : {}),
+      // A logo that is an uploaded image (an asset id) is for renders only: it has no public URL.
+      ...(org.logo && !isAssetId(org.logo) ? {image: {id: org.logo, type: 'Image' as const}} : {}),
     };
   }
 
@@ -176,7 +183,7 @@ export class OrganizationService {
     return {
       id: org.id, slug: org.slug, name: org.name, didMethod: org.did_method, did: await this.currentDid(org),
       domain: org.domain, url: org.url, email: org.email, logo: org.logo, linkedinOrganizationId: org.linkedin_organization_id,
-      brandColor: org.brand_color, createdAt: org.created_at.toISOString(),
+      brandColor: org.brand_color, brandSecondaryColor: org.brand_secondary_color ?? null, createdAt: org.created_at.toISOString(),
     };
   }
 
@@ -192,7 +199,10 @@ export class OrganizationService {
           id, slug, name: input.name, did_method: input.didMethod ?? 'web', domain: input.domain?.toLowerCase() ?? null,
           url: input.url ?? null, email: input.email ?? null, logo: input.logo ?? null,
           linkedin_organization_id: input.linkedinOrganizationId ?? null, brand_color: input.brandColor ?? null,
+          brand_secondary_color: input.brandSecondaryColor ?? null,
         });
+        // A new organization has no uploaded images yet.
+        if(isAssetId(row.logo)) throw new DomainError('ASSET_NOT_FOUND', 404, `Asset ${row.logo} was not found; upload the logo after creating the organization.`);
         const key = await this.addKey(tx, row, 1, now);
         const apiKey = await insertApiKey(tx, {id: randomUUID(), organization_id: id, name: 'default', prefix: api.prefix, secret_hash: api.hash, created_at: now});
         await this.audit.append(tx, [
@@ -268,8 +278,13 @@ export class OrganizationService {
       }
       const changed = (Object.keys(old) as (keyof OrganizationSettingsPatch)[]).filter(k => next[k] !== old[k]);
       if(!changed.length) return current;
+      if(changed.includes('logo') && isAssetId(next.logo) && !(await existingAssetIds(tx, org.id, [next.logo])).size) {
+        throw new DomainError('ASSET_NOT_FOUND', 404, `Asset ${next.logo} was not found; upload the logo with POST /api/v1/assets first.`,
+          {errors: [{path: 'logo', message: 'no such asset'}]});
+      }
       const row = await updateOrganizationSettings(tx, org.id, {name: next.name, url: next.url, email: next.email, logo: next.logo,
-        linkedin_organization_id: next.linkedinOrganizationId, brand_color: next.brandColor} satisfies OrganizationSettings);
+        linkedin_organization_id: next.linkedinOrganizationId, brand_color: next.brandColor,
+        brand_secondary_color: next.brandSecondaryColor} satisfies OrganizationSettings);
       await this.audit.append(tx, [{organizationId: org.id, actor, action: 'organization.updated', subjectType: 'organization', subjectId: org.id,
         before: Object.fromEntries(changed.map(k => [k, old[k]])), after: Object.fromEntries(changed.map(k => [k, next[k]]))}]);
       return row;

@@ -138,7 +138,8 @@ export class VerificationService {
     if(host === own.host.toLowerCase() || local) {
       const m = /^\/c\/([A-Za-z0-9_-]{1,64})(?:\.json)?\/?$/.exec(url.pathname);
       const row = m ? await this.credentials.findPublic(m[1], local) : null;
-      if(!row) return failed('No credential of this Laurel instance is published at this URL.');
+      // A credential its holder hid is not published (it stays verifiable from its file).
+      if(!row || row.hidden_at) return failed('No credential of this Laurel instance is published at this URL.');
       return {...await this.verifyLocal(row), input: {kind: 'url', url: text}};
     }
     if(url.protocol !== 'https:') return failed('Only https URLs are fetched.');

@@ -5,8 +5,9 @@
  *   origin, verifies it with the core, and replaces the server's check list with
  *   its own results. The server-rendered list stays when anything goes wrong.
  * - On /verify it checks pasted JSON or a vc+jwt, or a dropped .json/.png/.svg
- *   file, entirely in the browser; links and "Check on the server instead" go to
- *   POST /api/v1/verify.
+ *   file or a PDF with the credential attached, entirely in the browser; links and
+ *   "Check on the server instead" go to POST /api/v1/verify (for a file, with the
+ *   credential taken out of it here: the file itself is never uploaded).
  *
  * The page passes its settings in a `<script type="application/json" id="laurel-verify">`
  * block (CSP: no inline script runs). Untrusted text is only ever set as textContent.
@@ -15,8 +16,9 @@ import jsQRModule from 'jsqr';
 import {ALL_SUITES, Canonicalizer, type Check, type ControllerResolver, createBitstringStatusCheck, createDocumentLoader, didKeyDocument,
   didWebDocumentUrl, parseJsonStrict, type Resolution, standingOf, type VerificationResult, verifyCredential, verifyVcJwt,
   type VerifyPorts} from '@laurel/core';
-// Pure and browser-safe (OB 3.0 §5.3); bundled from the CLI until it moves to a shared package.
-import {isPng, looksLikeSvg, unbakePng, unbakeSvg} from '@laurel/core';
+// Pure and browser-safe: baked images (OB 3.0 §5.3) and PDF attachments, detected by content.
+import {sniffContainer, unbakeFile} from '@laurel/core';
+import {checkLine, DEFAULT_LOCALE, isLocale, type Locale, t} from '../i18n.js';
 import {classifyInput, UNKNOWN_INPUT_MESSAGE} from '../verify-input.js';
 
 /** The settings a page passes in its data block. */
@@ -26,10 +28,11 @@ interface PageData {
   credentialUrl?: string;
   /** This instance's public host: did:web DIDs on it are read from this origin. */
   publicHost: string;
+  /** The page's language (credential pages); the browser's results are shown in it. */
+  locale?: string;
 }
 
 const MARKS = {passed: '✓', failed: '✗', warning: '!', skipped: '–'} as const;
-const LABELS = {passed: 'Passed', failed: 'Failed', warning: 'Warning', skipped: 'Not checked'} as const;
 
 /**
  * DID resolution in the browser. The CSP (default-src 'self') and CORS allow only
@@ -91,10 +94,14 @@ function browserPorts(publicHost: string): VerifyPorts {
 const STANDING_CLASS: Record<string, string> = {valid: 'ok', 'status-unknown': 'warn'};
 
 /** The same markup as pages/check-list.ts renderStanding (without the server's lifecycle details). */
-function standingBox(result: VerificationResult): HTMLDivElement {
+function standingBox(result: VerificationResult, locale: Locale): HTMLDivElement {
   const s = standingOf(result);
   return el('div', {class: `standing ${STANDING_CLASS[s.state] ?? 'bad'}`, 'data-testid': 'standing', 'data-state': s.state, role: 'status'},
-    el('strong', {}, s.label), el('span', {class: 'standing-message'}, s.message));
+    el('strong', {}, t(locale, `standing.${s.state}`)),
+    // As renderStanding: a plain sentence per state, except that a revocation or suspension keeps
+    // the core's message (in English), which is all that is known of it here.
+    el('span', {class: 'standing-message'},
+      (s.state === 'revoked' || s.state === 'suspended') && locale === 'en' ? s.message : t(locale, `standing.${s.state}.message`)));
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -104,17 +111,22 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-/** The same markup as pages/check-list.ts renderCheckList. */
-function checkItems(checks: readonly Check[]): HTMLLIElement[] {
-  return checks.map(c => el('li', {class: c.status, 'data-code': c.code},
-    el('span', {class: 'mark', 'aria-label': LABELS[c.status]}, MARKS[c.status]),
-    el('span', {}, `${c.message} `, el('code', {}, c.code))));
+/** The same markup as pages/check-list.ts renderCheckList: the code's line in the page's language, then the check's own message. */
+function checkItems(checks: readonly Check[], locale: Locale): HTMLLIElement[] {
+  return checks.map(c => {
+    const line = checkLine(locale, c.code);
+    const detail = line && c.message && c.message !== line
+      ? [el('span', {class: 'check-detail', ...(locale === 'en' ? {} : {lang: 'en'})}, c.message)] : [];
+    return el('li', {class: c.status, 'data-code': c.code},
+      el('span', {class: 'mark', role: 'img', 'aria-label': t(locale, `checks.${c.status}`)}, MARKS[c.status]),
+      el('span', {}, `${line ?? c.message} `, el('code', {}, c.code), ...detail));
+  });
 }
 
-function verdictBadge(verified: boolean): HTMLSpanElement {
+function verdictBadge(verified: boolean, locale: Locale = DEFAULT_LOCALE): HTMLSpanElement {
   return verified
-    ? el('span', {class: 'badge ok', 'data-testid': 'verdict'}, '✓ Verified')
-    : el('span', {class: 'badge bad', 'data-testid': 'verdict'}, '✗ Not verified');
+    ? el('span', {class: 'badge ok', 'data-testid': 'verdict'}, `✓ ${t(locale, 'verdict.verified')}`)
+    : el('span', {class: 'badge bad', 'data-testid': 'verdict'}, `✗ ${t(locale, 'verdict.notVerified')}`);
 }
 
 /** /c/<id>: verify again here and show this browser's results in place of the server's. */
@@ -123,7 +135,8 @@ async function recheckCredentialPage(data: PageData): Promise<void> {
   const list = document.querySelector<HTMLElement>('ul.checks');
   const verdictLine = document.querySelector<HTMLElement>('[data-testid="verdict-line"]');
   if(!line || !list || !verdictLine || !data.credentialUrl) return;
-  line.textContent = 'Checking again in your browser…';
+  const locale: Locale = isLocale(data.locale) ? data.locale : DEFAULT_LOCALE;
+  line.textContent = t(locale, 'checks.browser.running');
   try {
     const response = await fetch(data.credentialUrl, {headers: {accept: 'application/ld+json'}, credentials: 'omit'});
     if(!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -131,30 +144,32 @@ async function recheckCredentialPage(data: PageData): Promise<void> {
     if(!parsed.ok) throw new Error(parsed.problem.message);
     const result = await verifyCredential(parsed.value, browserPorts(data.publicHost));
     const serverVerified = verdictLine.querySelector('.badge.ok') !== null;
-    list.replaceChildren(...checkItems(result.checks));
-    verdictLine.replaceChildren(verdictBadge(result.verified));
-    // The standing follows the browser's result; the server's date and renewal link stay.
+    list.replaceChildren(...checkItems(result.checks, locale));
+    verdictLine.replaceChildren(verdictBadge(result.verified, locale));
+    // The standing follows the browser's result. When it agrees with the server's, the server's
+    // line stays: it knows the lifecycle details (dates, a public reason, the renewal link).
     const standing = document.querySelector<HTMLElement>('[data-testid="standing"]');
-    if(standing) {
-      const fresh = standingBox(result);
+    const fresh = standingBox(result, locale);
+    if(standing && standing.dataset.state !== fresh.dataset.state) {
       standing.className = fresh.className;
       standing.dataset.state = fresh.dataset.state;
       standing.querySelector('strong')?.replaceWith(fresh.querySelector('strong')!);
       standing.querySelector('.standing-message')?.replaceWith(fresh.querySelector('.standing-message')!);
     }
     line.textContent = result.verified === serverVerified
-      ? 'Checked again in your browser.'
-      : `Checked again in your browser. The server's answer was different (${serverVerified ? 'verified' : 'not verified'}); the browser's is shown.`;
+      ? t(locale, 'checks.browser.done')
+      : t(locale, 'checks.browser.differs', {server: t(locale, serverVerified ? 'verdict.verified' : 'verdict.notVerified')});
     line.dataset.browser = 'checked';
   } catch(error) {
     console.error('Laurel: browser verification failed', error);
-    line.textContent = "Your browser could not check this credential; the server's result is shown.";
+    line.textContent = t(locale, 'checks.browser.failed');
     line.dataset.browser = 'failed';
   }
 }
 
 /** /verify: browser-side checks of pasted text and dropped files; links and server checks through the API. */
 function setUpVerifyPage(data: PageData): void {
+  const locale: Locale = isLocale(data.locale) ? data.locale : DEFAULT_LOCALE;
   const form = document.getElementById('verify-form') as HTMLFormElement | null;
   const input = document.getElementById('verify-input') as HTMLTextAreaElement | null;
   const resultBox = document.getElementById('verify-result');
@@ -169,8 +184,8 @@ function setUpVerifyPage(data: PageData): void {
   };
   const showResult = (result: VerificationResult, where: string) => {
     resultBox.hidden = false;
-    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified)),
-      standingBox(result), el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks)),
+    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified, locale)),
+      standingBox(result, locale), el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks, locale)),
       el('p', {class: 'note muted', 'data-testid': 'result-where'}, where));
   };
   const busy = (message: string) => {
@@ -223,17 +238,14 @@ function setUpVerifyPage(data: PageData): void {
   const readFile = async (f: File) => {
     const bytes = new Uint8Array(await f.arrayBuffer());
     let text: string;
-    if(isPng(bytes)) {
-      const unbaked = unbakePng(bytes);
+    // By content, not by name: a PNG or SVG badge, or a PDF certificate with the credential attached.
+    if(sniffContainer(bytes)) {
+      busy(`Reading ${f.name}…`);
+      const unbaked = await unbakeFile(bytes);
       if(!unbaked.ok) return showError(`${f.name}: ${unbaked.problem.message} (${unbaked.problem.code})`);
       text = unbaked.text;
     } else {
       text = new TextDecoder().decode(bytes);
-      if(looksLikeSvg(text)) {
-        const unbaked = unbakeSvg(text);
-        if(!unbaked.ok) return showError(`${f.name}: ${unbaked.problem.message} (${unbaked.problem.code})`);
-        text = unbaked.text;
-      }
     }
     input.value = text.trim();
     await check(false);

@@ -400,6 +400,7 @@ function toIssueInput(achievementId: string, v: BatchRowValue): IssueCredentialI
     ...(v.validFrom ? {validFrom: v.validFrom} : {}),
     ...(v.validUntil ? {validUntil: v.validUntil} : {}),
     ...(v.evidence?.length ? {evidence: v.evidence} : {}),
+    ...(v.fields && Object.keys(v.fields).length ? {fields: v.fields} : {}),
   };
 }
 

@@ -168,3 +168,52 @@ export function formatDate(date: Date | null, locale: EmailLocale): string {
   if(!date) return '';
   return new Intl.DateTimeFormat(locale, {dateStyle: 'long', timeZone: 'UTC'}).format(date);
 }
+
+/** What a sign-in email says (recipient portfolio). */
+export interface MagicLinkEmailInput {
+  /** The link: `<public origin>/portfolio/auth?token=…`. */
+  url: string;
+  /** The instance's host name, so the reader knows where the link leads. */
+  host: string;
+  /** How long the link works. */
+  minutes: number;
+}
+
+const MAGIC_LINK_STRINGS: Record<EmailLocale, {subject: (host: string) => string; intro: (host: string) => string; button: string;
+  expiry: (minutes: number) => string; ignore: string}> = {
+  en: {
+    subject: host => `Sign in to your credentials on ${host}`,
+    intro: host => `Someone (hopefully you) asked to sign in to the credential portfolio on ${host} with this email address.`,
+    button: 'Sign in',
+    expiry: minutes => `The link works once and expires in ${minutes} minutes.`,
+    ignore: 'If you did not ask for it, you can ignore this email: nothing happens until the link is used.',
+  },
+  sv: {
+    subject: host => `Logga in till dina intyg på ${host}`,
+    intro: host => `Någon (förhoppningsvis du) har bett om att få logga in i intygsportföljen på ${host} med den här e-postadressen.`,
+    button: 'Logga in',
+    expiry: minutes => `Länken fungerar en gång och slutar gälla om ${minutes} minuter.`,
+    ignore: 'Om du inte har bett om den kan du strunta i det här mejlet: ingenting händer förrän länken används.',
+  },
+};
+
+/**
+ * The sign-in email of the recipient portfolio: plain text and simple HTML, no images,
+ * no tracking, the link written out in full as well as a button. Every value is escaped
+ * for where it lands (HTML-escaped; the subject is one line).
+ */
+export function magicLinkEmail(locale: EmailLocale, input: MagicLinkEmailInput): EmailTemplate {
+  const s = MAGIC_LINK_STRINGS[locale];
+  const host = input.host.replace(CONTROL, '');
+  const url = escapeHtml(input.url);
+  const html = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(s.subject(host))}</title></head>`
+    + '<body style="margin:0;padding:24px;font-family:Arial,Helvetica,sans-serif;color:#1d2433;background:#ffffff">'
+    + `<p>${escapeHtml(s.intro(host))}</p>`
+    + `<p><a href="${url}" style="display:inline-block;padding:12px 22px;border-radius:6px;background:#2457c5;color:#ffffff;`
+    + `text-decoration:none;font-weight:bold">${escapeHtml(s.button)}</a></p>`
+    + `<p style="font-size:14px;word-break:break-all"><a href="${url}" style="color:#2457c5">${url}</a></p>`
+    + `<p style="font-size:14px;color:#5b6474">${escapeHtml(s.expiry(input.minutes))} ${escapeHtml(s.ignore)}</p>`
+    + '</body></html>';
+  const text = `${s.intro(host)}\n\n${s.button}: ${input.url}\n\n${s.expiry(input.minutes)}\n${s.ignore}\n`;
+  return {subject: s.subject(host).replace(CONTROL, ' '), html, text};
+}
