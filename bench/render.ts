@@ -1,5 +1,5 @@
 /**
- * Certificate and badge rendering (issue 7), part of `npm run bench` via `runRenderBench()`
+ * Certificate and badge rendering (issue 6), part of `npm run bench` via `runRenderBench()`
  * (BENCH_RENDER=0 skips), or alone: `npx tsx bench/render.ts`.
  *
  *   (r0) reference: a minimal pdfkit document, one embedded TTF font (Inter Regular, bytes
@@ -77,7 +77,7 @@ export interface RenderBenchResult {
 export async function runRenderBench(): Promise<RenderBenchResult> {
   const seconds = Number(process.env.BENCH_RENDER_SECONDS ?? 6);
   const config = {...configFromEnv(), seconds};
-  console.log('\nRendering (issue 7):');
+  console.log('\nRendering (issue 6):');
   console.log('  (r1) cold PDF in fresh processes...');
   const cold = measureCold();
 

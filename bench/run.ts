@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     const {runEmailBench} = await import('./email.js');
     await runEmailBench();
   }
-  // --- issue 7: certificate, badge and OG rendering (bench/render.ts; BENCH_RENDER=0 skips)
+  // --- issue 6: certificate, badge and OG rendering (bench/render.ts; BENCH_RENDER=0 skips)
   if(process.env.BENCH_RENDER !== '0') {
     const {runRenderBench} = await import('./render.js');
     await runRenderBench();

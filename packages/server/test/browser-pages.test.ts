@@ -1,19 +1,24 @@
 /**
  * The shared pages in real Chromium (Debian /usr/bin/chromium via playwright-core):
- * the LinkedIn link and Open Graph tags as a browser sees them, the copy buttons
+ * the LinkedIn link and Open Graph tags as a browser sees them, the certificate PDF download (its attached
+ * credential and QR code), the copy buttons
  * (clipboard), no CSP violation anywhere, axe-core accessibility (no serious or
  * critical violation) on the credential page in English and Swedish, the issuer,
  * achievement, embed and private pages, no horizontal scrolling at 360 px, and the
  * README's screenshots. No request may leave 127.0.0.1.
  */
-import {existsSync, mkdirSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {unbakePdf} from '@laurel/core';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {ACHIEVEMENT, api, createOrg, startLaurel, type TestLaurel} from './harness.js';
+import {ACHIEVEMENT, api, createOrg, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
+import {pdfQr} from './render-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -120,6 +125,32 @@ describe.skipIf(!existsSync(CHROMIUM))('the shared pages in a real browser (Chro
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`https://laurel.test/c/${id}`);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('downloads the certificate PDF from the page: the signed credential is attached inside, and its QR code leads back', async () => {
+    const context = await newContext({acceptDownloads: true});
+    const page = await context.newPage();
+    await page.goto(`${base}/c/${id}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('downloads').locator('a[href$="/certificate.pdf"]').click()]);
+    const dir = mkdtempSync(join(tmpdir(), 'laurel-download-'));
+    try {
+      const file = join(dir, 'certificate.pdf');
+      await download.saveAs(file);
+      const pdf = readFileSync(file);
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      // The attachment is exactly the credential the page publishes, and it verifies.
+      const attached = await unbakePdf(new Uint8Array(pdf));
+      expect(attached.ok).toBe(true);
+      const published = await (await fetch(`${base}/c/${id}.json`)).text();
+      expect(attached.ok && attached.text).toBe(published);
+      const verified = await (await fetch(`${base}/api/v1/verify`, {method: 'POST', headers: {'content-type': 'application/json'},
+        body: JSON.stringify({credential: JSON.parse(published)})})).json();
+      expect(verified.verified).toBe(true);
+      expect(pdfQr(pdf)).toBe(`${PUBLIC_URL}/c/${id}`);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+      await context.close();
+    }
   });
 
   it('without JavaScript the values are plain text and no copy button shows', async () => {

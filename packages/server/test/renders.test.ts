@@ -11,6 +11,7 @@ import {PNG} from 'pngjs';
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {ACHIEVEMENT, api, BACKENDS, createOrg, eventually, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
 import {badgeLayout, certificateLayout, pdfAttachment, pdfQr, pdfText} from './render-helpers.js';
+import {RenderService} from '../src/services/renders.js';
 
 describe.each(BACKENDS)('renders on %s', kind => {
   let t: TestLaurel;
@@ -71,6 +72,19 @@ describe.each(BACKENDS)('renders on %s', kind => {
     expect((await get(`/c/${credential.id}/certificate.pdf`, {'if-none-match': '"other"'})).statusCode).toBe(200);
     const {rows} = await t.db.query<{n: number}>(`SELECT count(*)::int AS n FROM renders WHERE credential_id = $1 AND kind = 'certificate.pdf'`, [credential.id]);
     expect(rows[0].n).toBe(1);
+  });
+
+  it('serves a render it has made from memory, and reads it from the table in a new process', async () => {
+    const first = await get(`/c/${credential.id}/og.png`);
+    expect(first.statusCode).toBe(200);
+    const stored = await t.db.query<{etag: string}>(`SELECT etag FROM renders WHERE credential_id = $1 AND kind = 'og.png'`, [credential.id]);
+    expect(stored.rows[0].etag).toBe(first.headers.etag);
+    // The same process answers from memory: a changed row is not read again (and nothing is re-rendered).
+    await t.db.query(`UPDATE renders SET etag = '"from-the-table"' WHERE credential_id = $1 AND kind = 'og.png'`, [credential.id]);
+    expect((await get(`/c/${credential.id}/og.png`)).headers.etag).toBe(first.headers.etag);
+    // A service with an empty memory (as after a restart) reads the stored render instead of rendering again.
+    const fresh = new RenderService(t.services.ctx, t.services.organizations, t.services.assets, t.services.templates);
+    expect((await fresh.forPublic(credential.id, 'og.png', null)).etag).toBe('"from-the-table"');
   });
 
   it('offers a download with a safe file name', async () => {

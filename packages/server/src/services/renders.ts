@@ -89,8 +89,47 @@ export function renderDataOf(source: Source): RenderData {
 }
 
 /** Renders, caching and the email attachment. */
+/** The most bytes of renders kept in memory per process (the `renders` table holds them all). */
+export const RENDER_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Renders kept in memory, least recently used out first, bounded by their total size. The key
+ * carries everything a render depends on (credential, kind, template and version, fingerprint),
+ * so a stale entry is never found: it just ages out.
+ */
+class RenderMemory {
+  private readonly map = new Map<string, Rendered>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): Rendered | undefined {
+    const hit = this.map.get(key);
+    if(hit) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: Rendered): void {
+    if(value.bytes.length > this.maxBytes / 8) return;
+    const old = this.map.get(key);
+    if(old) this.bytes -= old.bytes.length;
+    this.map.delete(key);
+    this.map.set(key, value);
+    this.bytes += value.bytes.length;
+    for(const [k, v] of this.map) {
+      if(this.bytes <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= v.bytes.length;
+    }
+  }
+}
+
 export class RenderService {
   private readonly inflight = new Map<string, Promise<Rendered>>();
+  private readonly memory = new RenderMemory(RENDER_MEMORY_BYTES);
   private readonly starterCache = new Map<StarterKey, {layout: TemplateLayout; hash: string}>();
   /** Where a render that failed for an email is reported (createLaurel: the app's logger). */
   onError: (error: unknown, message: string) => void = (error, message) => console.error(message, error);
@@ -159,17 +198,24 @@ export class RenderService {
   private async obtain(source: Source, kind: RenderKind): Promise<Rendered> {
     const template = await this.choose(source, kind);
     const fingerprint = this.fingerprint(source, kind, template);
+    const memoryKey = [source.row.id, kind, template.ref, template.version, fingerprint].join('\u0000');
+    const remembered = this.memory.get(memoryKey);
+    if(remembered) return remembered;
     const cached = await findRender(this.ctx.db, source.row.id, kind);
     const filename = this.filename(source, kind);
     const contentType = RENDER_KINDS[kind];
+    let rendered: Rendered;
     if(cached && cached.template_id === template.ref && cached.template_version === template.version && cached.fingerprint === fingerprint) {
-      return {kind, bytes: Buffer.from(cached.bytes), etag: cached.etag, contentType, filename};
+      rendered = {kind, bytes: Buffer.from(cached.bytes), etag: cached.etag, contentType, filename};
+    } else {
+      const bytes = await this.make(source, kind, template);
+      const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
+      await upsertRender(this.ctx.db, {credential_id: source.row.id, kind, template_id: template.ref, template_version: template.version,
+        fingerprint, bytes, etag, created_at: this.ctx.now()});
+      rendered = {kind, bytes, etag, contentType, filename};
     }
-    const bytes = await this.make(source, kind, template);
-    const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 32)}"`;
-    await upsertRender(this.ctx.db, {credential_id: source.row.id, kind, template_id: template.ref, template_version: template.version,
-      fingerprint, bytes, etag, created_at: this.ctx.now()});
-    return {kind, bytes, etag, contentType, filename};
+    this.memory.set(memoryKey, rendered);
+    return rendered;
   }
 
   /** Whether the Open Graph image shows the badge (an achievement that picked only a badge template) or the certificate. */
