@@ -14,7 +14,7 @@ import {unbakePdf} from '@laurel/core';
 import {createServer} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {fileURLToPath} from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
+import {AxeBuilder} from '@axe-core/playwright';
 import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {ACHIEVEMENT, api, createOrg, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
@@ -151,6 +151,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the shared pages in a real browser (Chro
       rmSync(dir, {recursive: true, force: true});
       await context.close();
     }
+  });
+
+  it('checks a pasted credential on /verify in Swedish', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/verify?lang=sv`);
+    expect(await page.getAttribute('html', 'lang')).toBe('sv');
+    await page.locator('#verify-input').fill(await (await fetch(`${base}/c/${id}.json`)).text());
+    await page.getByRole('button', {name: 'Verifiera', exact: true}).click();
+    await page.getByTestId('result-where').waitFor({timeout: 20_000});
+    expect(await page.getByTestId('result-where').textContent()).toBe('Kontrollerat i din webbläsare: inget skickades till servern.');
+    expect(await page.getByTestId('verdict').textContent()).toBe('✓ Verifierat');
+    await context.close();
   });
 
   it('without JavaScript the values are plain text and no copy button shows', async () => {

@@ -272,6 +272,21 @@ describe.each(BACKENDS)('public pages (%s)', kind => {
       expect(bad.headers['set-cookie']).toBeUndefined();
     });
 
+    it('renders /verify and its server-side result in Swedish', async () => {
+      const form = await page('/verify?lang=sv');
+      expect(langOf(form.body)).toBe('sv');
+      expect(form.body).toContain('<h1 id="title">Verifiera ett intyg</h1>');
+      expect(form.body).toContain('Kontrollera på servern i stället');
+      expect(form.body).not.toContain('Check on the server instead');
+      const posted = await t.app.inject({method: 'POST', url: '/verify', headers: {'content-type': 'application/x-www-form-urlencoded', cookie: 'lang=sv'},
+        payload: new URLSearchParams({input: JSON.stringify(issued.credential)}).toString()});
+      expect(langOf(posted.body)).toBe('sv');
+      expect(posted.body).toContain('✓ Verifierat');
+      expect(posted.body).toContain('Kontrollerat av den här servern.');
+      const english = await page('/verify', {'accept-language': 'en'});
+      expect(english.body).toContain('<h1 id="title">Verify a credential</h1>');
+    });
+
     it('renders the credential page in Swedish: labels, dates, standing, checks, share texts', async () => {
       const res = await page(`/c/${issued.id}?lang=sv`);
       const body = res.body;

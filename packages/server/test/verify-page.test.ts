@@ -32,7 +32,7 @@ describe('/verify and the verifier bundle', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/<form method="post" action="\/verify" id="verify-form">/);
     expect(res.body).toMatch(/<script type="module" src="\/assets\/verify-[0-9a-f]{16}\.js" nonce="[A-Za-z0-9+/=]{24}"><\/script>/);
-    expect(res.body).toContain('<script type="application/json" id="laurel-verify">{"mode":"verify","publicHost":"laurel.test"}</script>');
+    expect(res.body).toContain('<script type="application/json" id="laurel-verify">{"mode":"verify","publicHost":"laurel.test","locale":"en"}</script>');
   });
 
   it('serves the bundle immutable under its hash, revalidated under its plain name', async () => {

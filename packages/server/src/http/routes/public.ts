@@ -130,8 +130,10 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
     return reply.send(list.body);
   });
 
-  app.get('/verify', async (request, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderVerifyPage({kind: 'none'}, '', await browserCheck(request))));
+  app.get('/verify', async (request, reply) => {
+    const locale = pageLocale(request, reply);
+    return reply.type('text/html; charset=utf-8').send(renderVerifyPage({kind: 'none'}, '', await browserCheck(request), locale));
+  });
 
   // The no-JavaScript form post (application/x-www-form-urlencoded, only on this route).
   app.register(async scoped => {
@@ -141,8 +143,9 @@ export function registerPublicRoutes(app: FastifyInstance, s: Services): void {
       const form = (request.body ?? {}) as Record<string, unknown>;
       const input = typeof form.input === 'string' ? form.input : '';
       const outcome = await verifyFormInput(s, input);
+      const locale = pageLocale(request, reply);
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store')
-        .send(renderVerifyPage(outcome, input, await browserCheck(request)));
+        .send(renderVerifyPage(outcome, input, await browserCheck(request), locale));
     });
   });
   app.get('/healthz', async (_request, reply) => {

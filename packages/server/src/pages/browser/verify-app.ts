@@ -180,11 +180,11 @@ function setUpVerifyPage(data: PageData): void {
 
   const showError = (message: string) => {
     resultBox.hidden = false;
-    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {class: 'badge bad', 'data-testid': 'input-error'}, message));
+    resultBox.replaceChildren(el('h2', {}, t(locale, 'verify.result')), el('p', {class: 'badge bad', 'data-testid': 'input-error'}, message));
   };
   const showResult = (result: VerificationResult, where: string) => {
     resultBox.hidden = false;
-    resultBox.replaceChildren(el('h2', {}, 'Result'), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified, locale)),
+    resultBox.replaceChildren(el('h2', {}, t(locale, 'verify.result')), el('p', {'data-testid': 'verdict-line'}, verdictBadge(result.verified, locale)),
       standingBox(result, locale), el('ul', {class: 'checks', 'data-testid': 'checks'}, ...checkItems(result.checks, locale)),
       el('p', {class: 'note muted', 'data-testid': 'result-where'}, where));
   };
@@ -194,7 +194,7 @@ function setUpVerifyPage(data: PageData): void {
   };
 
   const askServer = async (body: Record<string, unknown>, where: string) => {
-    busy('Asking the server…');
+    busy(t(locale, 'verify.js.askingServer'));
     try {
       const response = await fetch('/api/v1/verify', {method: 'POST', headers: {'content-type': 'application/json', accept: 'application/json'},
         body: JSON.stringify(body), credentials: 'omit'});
@@ -203,29 +203,29 @@ function setUpVerifyPage(data: PageData): void {
       if(json.input?.error) return showError(json.input.error);
       showResult(json, where);
     } catch(error) {
-      showError(`The server could not be reached: ${(error as Error).message}`);
+      showError(t(locale, 'verify.js.serverUnreachable', {error: (error as Error).message}));
     }
   };
 
   const check = async (onServer: boolean) => {
     const kind = classifyInput(input.value);
-    if(kind.kind === 'empty') return showError('Paste a credential, a vc+jwt or a link first, or drop a file.');
+    if(kind.kind === 'empty') return showError(t(locale, 'verify.js.empty'));
     if(kind.kind === 'unknown') return showError(UNKNOWN_INPUT_MESSAGE);
-    if(kind.kind === 'url') return askServer({url: kind.url}, 'Checked by this server, which fetched the link (browsers may not fetch other sites).');
+    if(kind.kind === 'url') return askServer({url: kind.url}, t(locale, 'verify.js.fetchedLink'));
     let credential: unknown;
     if(kind.kind === 'credential') {
       const parsed = parseJsonStrict(kind.text);
-      if(!parsed.ok) return showError(`This is not valid JSON: ${parsed.problem.message}`);
+      if(!parsed.ok) return showError(t(locale, 'verify.js.notJson', {error: parsed.problem.message}));
       credential = parsed.value;
     }
-    if(onServer) return askServer(kind.kind === 'jwt' ? {jwt: kind.jwt} : {credential}, 'Checked by this server, at your request.');
-    busy('Checking in your browser…');
+    if(onServer) return askServer(kind.kind === 'jwt' ? {jwt: kind.jwt} : {credential}, t(locale, 'verify.js.onRequest'));
+    busy(t(locale, 'verify.js.checking'));
     try {
       const result = kind.kind === 'jwt' ? await verifyVcJwt(kind.jwt, ports) : await verifyCredential(credential, ports);
-      showResult(result, 'Checked in your browser: nothing was sent to the server.');
+      showResult(result, t(locale, 'verify.js.inBrowser'));
     } catch(error) {
       console.error('Laurel: browser verification failed', error);
-      showError(`Your browser could not check this credential (${(error as Error).message}). Try “Check on the server instead”.`);
+      showError(t(locale, 'verify.js.browserFailed', {error: (error as Error).message}));
     }
   };
 
@@ -240,7 +240,7 @@ function setUpVerifyPage(data: PageData): void {
     let text: string;
     // By content, not by name: a PNG or SVG badge, or a PDF certificate with the credential attached.
     if(sniffContainer(bytes)) {
-      busy(`Reading ${f.name}…`);
+      busy(t(locale, 'verify.js.reading', {file: f.name}));
       const unbaked = await unbakeFile(bytes);
       if(!unbaked.ok) return showError(`${f.name}: ${unbaked.problem.message} (${unbaked.problem.code})`);
       text = unbaked.text;
@@ -251,7 +251,7 @@ function setUpVerifyPage(data: PageData): void {
     await check(false);
   };
 
-  setUpScanner(text => {
+  setUpScanner(locale, text => {
     input.value = text;
     void check(false);
   });
@@ -283,7 +283,7 @@ function setUpVerifyPage(data: PageData): void {
 const jsQR = ((jsQRModule as unknown as {default?: unknown}).default ?? jsQRModule) as unknown as
   (data: Uint8ClampedArray, width: number, height: number) => {data: string} | null;
 
-function setUpScanner(onCode: (text: string) => void): void {
+function setUpScanner(locale: Locale, onCode: (text: string) => void): void {
   const row = document.getElementById('verify-scan-row');
   const button = document.getElementById('verify-scan') as HTMLButtonElement | null;
   const video = document.getElementById('verify-video') as HTMLVideoElement | null;
@@ -299,25 +299,25 @@ function setUpScanner(onCode: (text: string) => void): void {
   };
   button.addEventListener('click', async () => {
     button.disabled = true;
-    status.textContent = 'Starting the camera…';
+    status.textContent = t(locale, 'verify.js.cameraStarting');
     try {
       stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false});
     } catch(error) {
-      status.textContent = `The camera is not available (${(error as Error).message}).`;
+      status.textContent = t(locale, 'verify.js.cameraUnavailable', {error: (error as Error).message});
       button.disabled = false;
       return;
     }
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
-    status.textContent = 'Point the camera at the QR code.';
+    status.textContent = t(locale, 'verify.js.pointCamera');
     const canvas = document.createElement('canvas');
     const context = canvas.getContext('2d', {willReadFrequently: true});
     const deadline = Date.now() + 60_000;
     const scan = () => {
       if(!stream) return;
       if(Date.now() > deadline) {
-        status.textContent = 'No QR code found; try again closer, or paste the link.';
+        status.textContent = t(locale, 'verify.js.noQr');
         return stop();
       }
       if(context && video.videoWidth > 0) {
@@ -327,7 +327,7 @@ function setUpScanner(onCode: (text: string) => void): void {
         const image = context.getImageData(0, 0, canvas.width, canvas.height);
         const code = jsQR(image.data, image.width, image.height);
         if(code?.data) {
-          status.textContent = 'QR code read.';
+          status.textContent = t(locale, 'verify.js.qrRead');
           stop();
           return onCode(code.data.trim());
         }
