@@ -1,6 +1,6 @@
 // Load generator for bench/e2e.ts, run as its own process so that it does not
 // share the server's event loop: N keep-alive clients POST distinct credentials
-// for a fixed time after a warm-up, then print {"done": n, "seconds": s}.
+// for a fixed time after a warm-up, then print {"done": n, "seconds": s, "perSecond": [...]}.
 // Usage: node bench/load-client.mjs <baseUrl> <apiKey> <achievementId> <clients> <warmupMs> <measureMs>
 import {Agent, request} from 'node:http';
 
@@ -26,6 +26,10 @@ function issueOne() {
   });
 }
 
+// Completions per whole second since the start (warm-up included), to show when the server reached its steady state.
+const start = performance.now();
+const perSecond = [];
+
 async function runFor(ms) {
   const end = performance.now() + ms;
   let done = 0;
@@ -33,6 +37,8 @@ async function runFor(ms) {
     while(performance.now() < end) {
       await issueOne();
       done++;
+      const s = Math.floor((performance.now() - start) / 1000);
+      perSecond[s] = (perSecond[s] ?? 0) + 1;
     }
   }));
   return done;
@@ -41,5 +47,5 @@ async function runFor(ms) {
 await runFor(Number(warmupArg));
 const t0 = performance.now();
 const done = await runFor(Number(measureArg));
-console.log(JSON.stringify({done, seconds: (performance.now() - t0) / 1000}));
+console.log(JSON.stringify({done, seconds: (performance.now() - t0) / 1000, perSecond: Array.from(perSecond, n => n ?? 0)}));
 agent.destroy();

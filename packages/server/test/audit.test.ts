@@ -308,6 +308,17 @@ describe.each(BACKENDS)('audit log (%s)', kind => {
       throw new Error('rollback');
     })).rejects.toThrow('rollback');
     expect(await verify(a.apiKey)).toMatchObject({ok: true, entries: 34});
+    // The next appends chain on from the committed head (on PGlite it is remembered in memory, and a
+    // rollback must not move it), also when one transaction appends twice (issuance, then a revocation).
+    const entry = (subjectId: string) => ({organizationId: a.organization.id, actor: {type: 'admin'} as const, action: 'x.y', subjectType: 'x', subjectId});
+    await t.db.transaction(async tx => {
+      await t.services.audit.append(tx, [entry('first')]);
+      await t.services.audit.append(tx, [entry('second'), entry('third')]);
+    });
+    await t.db.transaction(tx => t.services.audit.append(tx, [entry('fourth')]));
+    const log = await entries(a.apiKey);
+    expect(log.slice(34).map(e => [e.seq, e.subjectId])).toEqual([[35, 'first'], [36, 'second'], [37, 'third'], [38, 'fourth']]);
+    expect(await verify(a.apiKey)).toMatchObject({ok: true, entries: 38});
   });
 
   describe('tampering in the database', () => {

@@ -50,22 +50,31 @@ export async function insertAuditEntries(q: Queryable, entries: NewAuditEntry[])
        subject_id text, before jsonb, after jsonb, prev_hash text, hash text)`, [JSON.stringify(entries)]);
 }
 
+/** A data-modifying statement to run in the same statement as an append (its parameters numbered from $1). */
+export interface AlsoStatement {
+  sql: string;
+  params: unknown[];
+}
+
 /**
  * Inserts entries and moves their organizations' heads in one statement (one round trip:
- * issuance appends on every group commit).
+ * issuance appends on every group commit). `also`, when given, runs in the same
+ * statement as a data-modifying WITH (issuance: the credentials' INSERT), which saves
+ * another round trip; it commits or fails with the entries.
  */
 export async function appendAuditEntries(q: Queryable, entries: NewAuditEntry[],
-  heads: {organization_id: string; seq: number; hash: string; signature: string; key_id: string}[]): Promise<void> {
+  heads: {organization_id: string; seq: number; hash: string; signature: string; key_id: string}[], also?: AlsoStatement): Promise<void> {
+  const n = also?.params.length ?? 0;
   await q.query(
-    `WITH inserted AS (
+    `WITH ${also ? `also AS (${also.sql}), ` : ''}inserted AS (
        INSERT INTO audit_entries (organization_id, seq, at, actor, action, subject_type, subject_id, before, after, prev_hash, hash)
        SELECT organization_id, seq, at, actor, action, subject_type, subject_id, before, after, decode(prev_hash, 'hex'), decode(hash, 'hex')
-       FROM jsonb_to_recordset($1::jsonb) AS e(organization_id uuid, seq bigint, at timestamptz, actor jsonb, action text, subject_type text,
+       FROM jsonb_to_recordset($${n + 1}::jsonb) AS e(organization_id uuid, seq bigint, at timestamptz, actor jsonb, action text, subject_type text,
          subject_id text, before jsonb, after jsonb, prev_hash text, hash text)
        RETURNING 1)
      UPDATE audit_heads h SET seq = u.seq, hash = decode(u.hash, 'hex'), signature = decode(u.signature, 'hex'), key_id = u.key_id
-       FROM jsonb_to_recordset($2::jsonb) AS u(organization_id uuid, seq bigint, hash text, signature text, key_id uuid)
-      WHERE h.organization_id = u.organization_id`, [JSON.stringify(entries), JSON.stringify(heads)]);
+       FROM jsonb_to_recordset($${n + 2}::jsonb) AS u(organization_id uuid, seq bigint, hash text, signature text, key_id uuid)
+      WHERE h.organization_id = u.organization_id`, [...(also?.params ?? []), JSON.stringify(entries), JSON.stringify(heads)]);
 }
 
 /** Moves a head to a new last entry, with the instance key's signature. */

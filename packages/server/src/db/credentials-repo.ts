@@ -2,9 +2,8 @@
 import type {Queryable} from './database.js';
 import type {CredentialRow} from './rows.js';
 
-/** Inserts issued credentials in one statement. */
-export async function insertCredentials(q: Queryable, rows: CredentialRow[]): Promise<void> {
-  if(rows.length === 0) return;
+/** The INSERT of issued credentials (one statement), as SQL and parameters, to run inside another statement. */
+export function credentialsInsert(rows: CredentialRow[]): {sql: string; params: unknown[]} {
   const params: unknown[] = [];
   const tuples = rows.map(c => {
     const base = params.length;
@@ -13,10 +12,9 @@ export async function insertCredentials(q: Queryable, rows: CredentialRow[]): Pr
       c.fields ? JSON.stringify(c.fields) : null);
     return `(${Array.from({length: 15}, (_, i) => `$${base + i + 1}`).join(', ')})`;
   });
-  await q.query(
-    `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
+  return {params, sql: `INSERT INTO credentials (id, organization_id, achievement_id, recipient_name, recipient_email, recipient_did,
        status, valid_from, valid_until, issued_at, document, status_list_id, status_index, renewed_from, fields)
-     VALUES ${tuples.join(', ')}`, params);
+     VALUES ${tuples.join(', ')}`};
 }
 
 /** One credential; scoped to an organization when organizationId is given. */

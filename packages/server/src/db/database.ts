@@ -7,6 +7,12 @@
 /** Something that runs parameterised SQL: the database or an open transaction. */
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{rows: T[]; rowCount: number}>;
+  /**
+   * Inside a transaction only: runs `fn` once the transaction has committed (never
+   * after a rollback). In-memory copies of rows are updated here, so a rollback
+   * cannot leave them ahead of the database.
+   */
+  afterCommit?(fn: () => void): void;
 }
 
 /** A database handle. */
@@ -23,6 +29,18 @@ export interface Database extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Runs a committed transaction's afterCommit callbacks. They only update memory; one
+ * that throws must not turn a commit into a reported failure, so its error is dropped.
+ */
+export function runAfterCommit(callbacks: (() => void)[]): void {
+  for(const f of callbacks) {
+    try {
+      f();
+    } catch { /* see above */ }
+  }
 }
 
 /** A FIFO mutex: PGlite is one connection, so a transaction must own it exclusively. */

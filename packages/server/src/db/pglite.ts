@@ -1,7 +1,7 @@
 /** PGlite backend: embedded PostgreSQL (WASM) in this process, data in a directory. */
 import {mkdirSync} from 'node:fs';
 import {PGlite} from '@electric-sql/pglite';
-import {type Database, Mutex, type Queryable} from './database.js';
+import {type Database, Mutex, type Queryable, runAfterCommit} from './database.js';
 import {lockDirectory} from './dir-lock.js';
 
 /** Opens PGlite on `dataDir` (created if missing), or in memory when dataDir is undefined. */
@@ -24,10 +24,15 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     kind: 'pglite',
     exclusive: true,
     query: (sql, params) => mutex.run(() => run(pg, sql, params)),
-    transaction: fn => mutex.run(() => pg.transaction(async tx => {
-      const q: Queryable = {query: (sql, params) => run(tx as any, sql, params)};
-      return fn(q);
-    })),
+    transaction: fn => mutex.run(async () => {
+      const committed: (() => void)[] = [];
+      const result = await pg.transaction(async tx => {
+        const q: Queryable = {query: (sql, params) => run(tx as any, sql, params), afterCommit: f => { committed.push(f); }};
+        return fn(q);
+      });
+      runAfterCommit(committed);
+      return result;
+    }),
     exec: sql => mutex.run(async () => {
       try {
         await pg.exec(sql);

@@ -1,6 +1,6 @@
 /** node-postgres backend for DATABASE_URL. */
 import pg from 'pg';
-import type {Database, Queryable} from './database.js';
+import {type Database, type Queryable, runAfterCommit} from './database.js';
 
 // int8 (bigint) counts come back as strings by default: parse them when they fit.
 pg.types.setTypeParser(20, v => {
@@ -29,17 +29,20 @@ export async function openPostgres(url: string, options: {schema?: string; max?:
     query: db.query,
     async transaction(fn) {
       const client = await pool.connect();
+      const committed: (() => void)[] = [];
+      let result;
       try {
         await client.query('BEGIN');
-        const result = await fn(wrap(client as any));
+        result = await fn({...wrap(client as any), afterCommit: f => { committed.push(f); }});
         await client.query('COMMIT');
-        return result;
       } catch(error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
         client.release();
       }
+      runAfterCommit(committed);
+      return result;
     },
     exec: async sql => { await pool.query(sql); },
     close: () => pool.end(),

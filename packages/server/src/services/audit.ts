@@ -9,7 +9,7 @@ import {createHash, createPublicKey, type KeyObject, randomUUID, sign} from 'nod
 import {type AuditEntry, type AuditHead, auditHeadMessage, type AuditVerification, encodeEd25519PublicKey, hashAuditEntry,
   verifyAuditSource} from '@laurel/core';
 import {generateEd25519, privateKeyFromSeed} from '../crypto/ed25519.js';
-import {appendAuditEntries, auditEntriesAfter, countAuditEntries, findAuditHead, findFirstInstanceKey, findInstanceKey, insertAuditEntries,
+import {type AlsoStatement, appendAuditEntries, auditEntriesAfter, countAuditEntries, findAuditHead, findFirstInstanceKey, findInstanceKey, insertAuditEntries,
   insertAuditHeads, insertInstanceKey, listAuditEntries, lockAuditHeads, type NewAuditEntry, updateAuditHead} from '../db/audit-repo.js';
 import type {Queryable} from '../db/database.js';
 import type {AuditEntryRow, AuditHeadRow, InstanceKeyRow, OrganizationRow} from '../db/rows.js';
@@ -134,6 +134,12 @@ export class AuditService {
   private key: InstanceKey | null = null;
   /** Authentic public keys of instance keys by id (null: not decryptable with this master key). */
   private readonly publicKeys = new Map<string, Uint8Array | null>();
+  /**
+   * Exclusive databases (PGlite) only: each organization's head as last committed by
+   * this process, the only writer, and the heads a still-open transaction has moved.
+   */
+  private readonly committedHeads = new Map<string, {seq: number; hash: Uint8Array}>();
+  private readonly pendingHeads = new WeakMap<Queryable, Map<string, {seq: number; hash: Uint8Array}>>();
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -144,18 +150,29 @@ export class AuditService {
    * and the head is signed once. Call it as the last step before commit: the
    * head lock serialises appends of one organization until then.
    */
-  async append(tx: Queryable, inputs: AuditInput[]): Promise<void> {
-    if(!inputs.length) return;
+  async append(tx: Queryable, inputs: AuditInput[], also?: AlsoStatement): Promise<void> {
+    if(!inputs.length) {
+      if(also) await tx.query(also.sql, also.params);
+      return;
+    }
     const key = await this.signingKey(tx);
     const atText = this.ctx.now().toISOString();
     const orgIds = [...new Set(inputs.map(e => e.organizationId.toLowerCase()))].sort();
     const heads = new Map<string, {seq: number; hash: Uint8Array}>();
-    const remember = (rows: AuditHeadRow[]) => rows.forEach(h => heads.set(h.organization_id, {seq: Number(h.seq), hash: h.hash}));
-    remember(await lockAuditHeads(tx, orgIds));
-    const missing = orgIds.filter(id => !heads.has(id));
-    if(missing.length) {
-      await insertAuditHeads(tx, missing);
-      remember(await lockAuditHeads(tx, missing));
+    // The only writer (PGlite) knows the heads it committed, and those this transaction moved: no read, no lock.
+    const cached = this.ctx.db.exclusive && tx.afterCommit !== undefined;
+    const pending = this.pendingHeads.get(tx);
+    const known = (id: string) => pending?.get(id) ?? this.committedHeads.get(id);
+    if(cached && orgIds.every(id => known(id) !== undefined)) {
+      for(const id of orgIds) heads.set(id, {...known(id)!});
+    } else {
+      const remember = (rows: AuditHeadRow[]) => rows.forEach(h => heads.set(h.organization_id, {seq: Number(h.seq), hash: h.hash}));
+      remember(await lockAuditHeads(tx, orgIds));
+      const missing = orgIds.filter(id => !heads.has(id));
+      if(missing.length) {
+        await insertAuditHeads(tx, missing);
+        remember(await lockAuditHeads(tx, missing));
+      }
     }
     const rows: NewAuditEntry[] = [];
     for(const input of inputs) {
@@ -175,7 +192,18 @@ export class AuditService {
       const head = heads.get(organizationId)!;
       const signature = sign(null, auditHeadMessage(organizationId, head.seq, hex(head.hash)), key.privateKey);
       return {organization_id: organizationId, seq: head.seq, hash: hex(head.hash), signature: hex(signature), key_id: key.id};
-    }));
+    }), also);
+    if(cached) {
+      let moved = pending;
+      if(!moved) {
+        const created = new Map<string, {seq: number; hash: Uint8Array}>();
+        this.pendingHeads.set(tx, moved = created);
+        tx.afterCommit!(() => {
+          for(const [id, head] of created) this.committedHeads.set(id, head);
+        });
+      }
+      for(const [id, head] of heads) moved.set(id, head);
+    }
   }
 
   /** Creates the instance key if there is none yet and loads it (at start, so the first append need not). */
