@@ -16,6 +16,7 @@ import {requestHash, type StoredResponse} from './idempotency.js';
 import type {ActiveSigner, OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
 import {SignPool} from './sign-pool.js';
+import {signTasks} from './sign-task.js';
 import type {StatusListService, StatusSlot} from './status-lists.js';
 
 /** A request to issue one credential (validated at the edge). */
@@ -121,7 +122,7 @@ export class CredentialService {
   private readonly batcher: Batcher<IssueJob>;
   /** Signing threads for bulk issuance, started by the first batch (absent: sign in this thread). */
   private signPool: SignPool | null = null;
-  /** Credentials signed on the signing threads so far (tests, monitoring). */
+  /** Credentials signed through the signing pool so far (its threads and this thread's share; tests, monitoring). */
   signedOnThreads = 0;
   private signPoolStarting: Promise<void> | null = null;
 
@@ -341,7 +342,7 @@ export class CredentialService {
         const signed = await this.signPool.signAll(built.map(b => {
           const active = signers.get(b.a.job.org.id)!;
           return {unsigned: b.unsigned, vmId: active.vmId, key: active.privateKey, created: now.toISOString(), cryptosuite: b.cryptosuite};
-        }));
+        }), share => signTasks(share, this.ctx.canonicalizer));
         built.forEach((b, i) => toStore.push({job: b.a.job,
           ...this.toRow(b.a.job, b.a.id, slots.get(b.a.id)!, b.a.achievement, b.a.dates, now, signed[i] as AchievementCredential)}));
         pooled = true;

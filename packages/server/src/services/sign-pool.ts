@@ -1,9 +1,14 @@
 /**
  * Signing on every core: a pool of worker threads (sign-worker.ts, bundled by esbuild on
- * first use) for bulk issuance. A chunk's credentials are split over the workers; the main
- * thread (which on PGlite also runs the database) waits, so signing uses both cores of a
- * 2-core machine. Small groups are signed in the calling thread: a round trip to a worker
- * costs more than a few signatures.
+ * first use) for bulk issuance. A chunk's credentials are split over the workers and the
+ * calling thread, which signs its own share meanwhile (on PGlite it would otherwise sit
+ * idle in the chunk's open transaction): one thread per core in all, so a 2-core machine
+ * runs one worker, and one V8 heap fewer is resident. Small groups are signed in the
+ * calling thread alone: a round trip to a worker costs more than a few signatures.
+ *
+ * Worker heaps are capped (WORKER_LIMITS): a worker keeps only its canonicalizer's
+ * caches between chunks, and an uncapped heap lets garbage grow to hundreds of MB
+ * before V8 collects it.
  */
 import {createHash} from 'node:crypto';
 import {mkdirSync, writeFileSync} from 'node:fs';
@@ -11,7 +16,10 @@ import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
-import type {SignTask} from './sign-worker.js';
+import type {SignTask} from './sign-task.js';
+
+/** Heap caps of a signing thread (MB): far above what one chunk needs, far below V8's defaults. */
+const WORKER_LIMITS = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16};
 
 type Pending = {resolve: (signed: Record<string, unknown>[]) => void; reject: (error: Error) => void};
 
@@ -58,18 +66,30 @@ export class SignPool {
     }
   }
 
-  /** Starts `size` workers (default: the number of cores, at least 2). */
-  static async create(size = Math.max(2, availableParallelism())): Promise<SignPool> {
+  /** Starts `size` workers (default: one per core beside the calling thread's, at least one). */
+  static async create(size = Math.max(1, availableParallelism() - 1)): Promise<SignPool> {
     const file = await workerScript();
-    return new SignPool(Array.from({length: size}, () => new Worker(file)));
+    return new SignPool(Array.from({length: size}, () => new Worker(file, {resourceLimits: WORKER_LIMITS})));
   }
 
-  /** Signs the tasks, in order, split over the workers. */
-  async signAll(tasks: SignTask[]): Promise<Record<string, unknown>[]> {
-    const n = this.workers.length;
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Signs the tasks, in order, split over the workers and, when `here` is given, the
+   * calling thread (`here` signs the last share while the workers sign theirs).
+   */
+  async signAll(tasks: SignTask[], here?: (tasks: SignTask[]) => Promise<Record<string, unknown>[]>): Promise<Record<string, unknown>[]> {
+    const n = this.workers.length + (here ? 1 : 0);
     const size = Math.ceil(tasks.length / n);
-    const parts = [];
-    for(let i = 0; i < tasks.length; i += size) parts.push(this.send(tasks.slice(i, i + size)));
+    const parts: Promise<Record<string, unknown>[]>[] = [];
+    for(let i = 0; i < tasks.length; i += size) {
+      const part = tasks.slice(i, i + size);
+      // The workers get theirs first (postMessage returns at once), then this thread signs the last share.
+      parts.push(here && i + size >= tasks.length ? Promise.resolve().then(() => here(part)) : this.send(part));
+    }
     return (await Promise.all(parts)).flat();
   }
 
