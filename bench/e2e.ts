@@ -8,7 +8,7 @@
  * 2-core machine it still shares the CPU with the server and PostgreSQL.
  */
 import {randomBytes} from 'node:crypto';
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {execFile} from 'node:child_process';
 import {Agent, request} from 'node:http';
 import {fileURLToPath} from 'node:url';
@@ -29,6 +29,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
  * warm-up under-reported (d) by 15-30 %. The per-second series printed shows it.
  */
 const WARMUP_SECONDS = Number(process.env.BENCH_E2E_WARMUP_SECONDS ?? 6);
+/** Issued credentials that the verification run sends, in turn. */
+const VERIFY_SAMPLE = 4000;
 const ADMIN = 'bench-admin-token';
 
 async function postgresUrl(): Promise<string | null> {
@@ -43,7 +45,7 @@ async function postgresUrl(): Promise<string | null> {
   }
 }
 
-async function scenario(kind: 'pglite' | 'postgres', url?: string): Promise<E2EResult> {
+async function scenario(kind: 'pglite' | 'postgres', url?: string): Promise<E2EResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'laurel-bench-'));
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   if(url) {
@@ -76,17 +78,28 @@ async function scenario(kind: 'pglite' | 'postgres', url?: string): Promise<E2ER
       criteria: {narrative: 'Ran the benchmark.'}, achievementType: 'MicroCredential', validityMonths: 24,
       alignment: [{targetName: 'Benchmarking', targetUrl: 'https://example.org/skills/bench', targetFramework: 'ESCO'}]}, org.apiKey)).text) as {id: string};
     // The load generator runs in its own process (bench/load-client.mjs).
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [fileURLToPath(new URL('./load-client.mjs', import.meta.url)), address, org.apiKey, ach.id,
-        String(CLIENTS), String(WARMUP_SECONDS * 1000), String(SECONDS * 1000)], {timeout: (WARMUP_SECONDS + SECONDS + 60) * 1000}, (error, stdout, stderr) =>
-        error ? reject(new Error(`load client failed: ${stderr || error.message}`)) : resolve(stdout));
-    });
-    const {done, seconds, perSecond: series} = JSON.parse(out) as {done: number; seconds: number; perSecond: number[]};
-    const perSecond = done / seconds;
-    // Warm-up, then the measured seconds (the last, partial second left out).
-    console.log(`e2e ${kind}: completions per second, ${WARMUP_SECONDS} s warm-up | measured: ${series.slice(0, WARMUP_SECONDS).join(' ')} | ${
-      series.slice(WARMUP_SECONDS, WARMUP_SECONDS + SECONDS).join(' ')}`);
-    return {label: `POST /api/v1/credentials, ${kind}, ${CLIENTS} clients`, perSecond};
+    const load = async (mode: 'issue' | 'verify', args: string[]): Promise<number> => {
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [fileURLToPath(new URL('./load-client.mjs', import.meta.url)), mode, address, ...args,
+          String(CLIENTS), String(WARMUP_SECONDS * 1000), String(SECONDS * 1000)], {timeout: (WARMUP_SECONDS + SECONDS + 60) * 1000}, (error, stdout, stderr) =>
+          error ? reject(new Error(`load client failed: ${stderr || error.message}`)) : resolve(stdout));
+      });
+      const {done, seconds, perSecond: series} = JSON.parse(out) as {done: number; seconds: number; perSecond: number[]};
+      // Warm-up, then the measured seconds (the last, partial second left out).
+      console.log(`e2e ${kind} ${mode}: completions per second, ${WARMUP_SECONDS} s warm-up | measured: ${series.slice(0, WARMUP_SECONDS).join(' ')} | ${
+        series.slice(WARMUP_SECONDS, WARMUP_SECONDS + SECONDS).join(' ')}`);
+      return done / seconds;
+    };
+    const issued = await load('issue', [org.apiKey, ach.id]);
+    // (dv) Verification through the API, of credentials the run above issued (distinct ones, in turn): the
+    // issuer's DID document and status list come from this server's database, as for any Laurel credential.
+    const {rows} = await db.query<{document: string}>(`SELECT document FROM credentials ORDER BY random() LIMIT ${VERIFY_SAMPLE}`);
+    writeFileSync(join(dataDir, 'credentials.jsonl'), rows.map(r => r.document).join('\n'));
+    const verified = await load('verify', [join(dataDir, 'credentials.jsonl'), '-']);
+    return [
+      {kind: 'issue', database: kind, label: `POST /api/v1/credentials, ${kind}, ${CLIENTS} clients`, perSecond: issued},
+      {kind: 'verify', database: kind, label: `POST /api/v1/verify, ${kind}, ${CLIENTS} clients, ${rows.length} distinct credentials`, perSecond: verified},
+    ];
   } finally {
     agent.destroy();
     await app.close();
@@ -108,13 +121,13 @@ export async function runE2E(): Promise<E2EResult[]> {
   const only = process.env.BENCH_E2E;
   if(only !== 'postgres') {
     console.log('e2e: PGlite …');
-    results.push(await scenario('pglite'));
+    results.push(...await scenario('pglite'));
   }
   if(only === 'pglite') return results;
   const url = await postgresUrl();
   if(url) {
     console.log('e2e: PostgreSQL …');
-    results.push(await scenario('postgres', url));
+    results.push(...await scenario('postgres', url));
   } else {
     console.log('e2e: no PostgreSQL reachable; skipped');
   }

@@ -32,6 +32,9 @@ export function configFromEnv(): BenchConfig {
 
 /** One end-to-end result (bench/e2e.ts `runE2E`): a label and a throughput in operations per second. */
 export interface E2EResult {
+  /** issue: POST /api/v1/credentials (d); verify: POST /api/v1/verify (dv). */
+  kind: 'issue' | 'verify';
+  database: 'pglite' | 'postgres';
   label: string;
   perSecond: number;
 }

@@ -625,8 +625,11 @@ export class StatusListCache {
 
 /** Options of {@link createBitstringStatusCheck}. */
 export interface BitstringStatusCheckOptions extends StatusListPorts {
-  /** Keeps verified lists between checks (the server, for other issuers' lists). Without it every check fetches afresh. */
-  cache?: StatusListCache;
+  /**
+   * Keeps verified lists between checks (the server: other issuers' lists by ttl, its own
+   * by version). Without it every check fetches afresh.
+   */
+  cache?: Pick<StatusListCache, 'lookup'>;
 }
 
 /**
@@ -643,7 +646,9 @@ export function createBitstringStatusCheck(options: BitstringStatusCheckOptions)
         const load = () => loadStatusList(url, options);
         return [url, await (options.cache ? options.cache.lookup(url, now, load) : load())] as const;
       }));
-      return statusOf(credential, new Map(loaded), now);
+      // Judged when the lists are in hand: one published while they were loaded (validFrom just after
+      // the check began, e.g. re-signed for this very check) is valid, not "not yet valid".
+      return statusOf(credential, new Map(loaded), options.now());
     } catch(error) {
       return {code: 'STATUS_UNKNOWN', status: 'warning', message: `${UNKNOWN_PREFIX} (${messageOf(error)}).`};
     }

@@ -117,6 +117,43 @@ describe.each(BACKENDS)('credential lifecycle (%s)', kind => {
     expect((await api(t.app, key).get(`/api/v1/credentials/${id}`)).json().status).toBe('revoked');
   });
 
+  it('verification keeps this instance\'s lists by version: an unchanged list is not read again, a change is seen at once', async () => {
+    const a = await issue();
+    const b = await issue();
+    expect(a.credential.credentialStatus[0].statusListCredential).toBe(b.credential.credentialStatus[0].statusListCredential);
+    const lists = t.services.statusLists;
+    const current = lists.current.bind(lists);
+    let reads = 0;
+    lists.current = (...args) => { reads++; return current(...args); };
+    try {
+      const code = async (vc: unknown) => (await statusCheck(vc)).status.code;
+      expect(await code(a.credential)).toBe('STATUS_VALID');
+      const afterFirst = reads;
+      expect(await code(b.credential)).toBe('STATUS_VALID');
+      expect(await code(a.credential)).toBe('STATUS_VALID');
+      expect(reads).toBe(afterFirst);
+      expect((await api(t.app, key).post(`/api/v1/credentials/${a.id}/suspend`, {reason: 'Check'})).statusCode).toBe(200);
+      expect(await code(a.credential)).toBe('STATUS_SUSPENDED');
+      expect(await code(b.credential)).toBe('STATUS_VALID');
+      expect(reads).toBeGreaterThan(afterFirst);
+      // A change that rolls back leaves the list as it was, and what is remembered with it.
+      const slot = (await t.db.query<{list_id: string; idx: number}>(
+        'SELECT status_list_id AS list_id, status_index AS idx FROM credentials WHERE id = $1', [b.id])).rows[0];
+      await expect(t.db.transaction(async tx => {
+        await lists.setBits(tx, [{listId: slot.list_id, idx: slot.idx}], {revoked: true});
+        throw new Error('rollback');
+      })).rejects.toThrow('rollback');
+      expect(await code(b.credential)).toBe('STATUS_VALID');
+      expect((await api(t.app, key).post(`/api/v1/credentials/${a.id}/reinstate`)).statusCode).toBe(200);
+      expect(await code(a.credential)).toBe('STATUS_VALID');
+      expect((await api(t.app, key).post(`/api/v1/credentials/${b.id}/revoke`, {reason: 'Check'})).statusCode).toBe(200);
+      expect(await code(b.credential)).toBe('STATUS_REVOKED');
+      expect(await code(a.credential)).toBe('STATUS_VALID');
+    } finally {
+      lists.current = current;
+    }
+  });
+
   it('shows the standing on the credential page: Valid, Revoked with date and public reason, Suspended, Expired, renewed', async () => {
     const page = async (vc: any) => (await t.app.inject({method: 'GET', url: new URL(vc.id).pathname, headers: {accept: 'text/html'}})).body;
     const state = (html: string) => /data-testid="standing" data-state="([a-z-]+)"/.exec(html)?.[1];
@@ -351,38 +388,24 @@ describe.each(BACKENDS)('credential lifecycle (%s)', kind => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('status slots across processes (postgres)', () => {
-  it('two Laurel instances on one database never hand out one index twice', async () => {
+describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL database', () => {
+  type Instance = {app: Awaited<ReturnType<typeof createLaurel>>['app']; db: Awaited<ReturnType<typeof openDatabase>>};
+  /** Runs `body` with two Laurel instances (as two processes would be) on a fresh schema. */
+  const withTwins = async (body: (instances: Instance[], admin: pg.Client, schema: string) => Promise<void>) => {
     const url = process.env.TEST_DATABASE_URL!;
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({connectionString: url});
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
     const masterKey = randomBytes(32);
-    const instances: {app: Awaited<ReturnType<typeof createLaurel>>['app']; db: Awaited<ReturnType<typeof openDatabase>>}[] = [];
+    const instances: Instance[] = [];
     try {
       for(let i = 0; i < 2; i++) {
         const db = await openDatabase({databaseUrl: url, dataDir: null, schema});
         const {app} = await createLaurel({db, masterKey, publicUrl: PUBLIC_URL, adminToken: ADMIN_TOKEN});
         instances.push({app, db});
       }
-      const {apiKey} = await createOrg(instances[0].app, {slug: 'twin'});
-      const achievementId = (await api(instances[0].app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json().id;
-      let n = 0;
-      const slots: string[] = [];
-      await Promise.all(Array.from({length: 16}, async (_, w) => {
-        while(n < 400) {
-          const i = n++;
-          const res = await api(instances[w % 2].app, apiKey).post('/api/v1/credentials', {achievementId, recipient: {name: `Twin ${i}`}});
-          expect(res.statusCode, res.body).toBe(201);
-          const entry = res.json().credential.credentialStatus[0];
-          slots.push(`${entry.statusListCredential}#${entry.statusListIndex}`);
-        }
-      }));
-      expect(slots).toHaveLength(400);
-      expect(new Set(slots).size).toBe(400);
-      const {rows} = await admin.query(`SELECT count(*)::int AS n, count(DISTINCT (status_list_id, status_index))::int AS d FROM ${schema}.credentials`);
-      expect(rows[0].d).toBe(rows[0].n);
+      await body(instances, admin, schema);
     } finally {
       for(const i of instances) {
         await i.app.close();
@@ -392,5 +415,45 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('status slots across processes (
       await admin.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
       await admin.end();
     }
-  }, 120_000);
+  };
+
+  it('never hand out one status index twice', () => withTwins(async (instances, admin, schema) => {
+    const {apiKey} = await createOrg(instances[0].app, {slug: 'twin'});
+    const achievementId = (await api(instances[0].app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json().id;
+    let n = 0;
+    const slots: string[] = [];
+    await Promise.all(Array.from({length: 16}, async (_, w) => {
+      while(n < 400) {
+        const i = n++;
+        const res = await api(instances[w % 2].app, apiKey).post('/api/v1/credentials', {achievementId, recipient: {name: `Twin ${i}`}});
+        expect(res.statusCode, res.body).toBe(201);
+        const entry = res.json().credential.credentialStatus[0];
+        slots.push(`${entry.statusListCredential}#${entry.statusListIndex}`);
+      }
+    }));
+    expect(slots).toHaveLength(400);
+    expect(new Set(slots).size).toBe(400);
+    const {rows} = await admin.query(`SELECT count(*)::int AS n, count(DISTINCT (status_list_id, status_index))::int AS d FROM ${schema}.credentials`);
+    expect(rows[0].d).toBe(rows[0].n);
+  }), 120_000);
+
+  it('a key rotation and a revocation made by the other instance are seen at once by verification on this one', () => withTwins(async ([a, b]) => {
+    const {apiKey} = await createOrg(a.app, {slug: 'twin-verify'});
+    const achievementId = (await api(a.app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json().id;
+    const issue = async (app: Instance['app']) => (await api(app, apiKey).post('/api/v1/credentials', {achievementId, recipient: {name: 'Twin'}})).json();
+    const verify = async (credential: unknown) => (await a.app.inject({method: 'POST', url: '/api/v1/verify', payload: {credential}})).json();
+    const first = await issue(a.app);
+    // Instance a now holds the issuer's DID document and the status list in its caches.
+    expect((await verify(first.credential)).verified).toBe(true);
+    expect((await api(b.app, apiKey).post('/api/v1/organization/keys/rotate')).statusCode).toBe(200);
+    const second = await issue(b.app);
+    expect(second.credential.proof.verificationMethod).toMatch(/#key-2$/);
+    const fresh = await verify(second.credential);
+    expect(fresh.verified, JSON.stringify(fresh.errors)).toBe(true);
+    expect((await verify(first.credential)).verified).toBe(true);
+    expect((await api(b.app, apiKey).post(`/api/v1/credentials/${first.id}/revoke`, {reason: 'Twin test'})).statusCode).toBe(200);
+    const revoked = await verify(first.credential);
+    expect(revoked.verified).toBe(false);
+    expect(revoked.checks.find((c: any) => c.check === 'status').code).toBe('STATUS_REVOKED');
+  }), 120_000);
 });

@@ -100,6 +100,12 @@ export async function findList(q: Queryable, listId: string): Promise<StatusList
   return rows[0] ?? null;
 }
 
+/** A list's version (moved by every status change), as text; null when there is no such list. */
+export async function findListVersion(q: Queryable, listId: string): Promise<string | null> {
+  const {rows} = await q.query<{version: string}>('SELECT version::text AS version FROM status_lists WHERE id = $1', [listId]);
+  return rows[0]?.version ?? null;
+}
+
 /** Lists that need publishing: changed since published, or published before `staleBefore`. */
 export async function listsToPublish(q: Queryable, staleBefore: Date, limit: number): Promise<string[]> {
   const {rows} = await q.query<{id: string}>(

@@ -8,7 +8,7 @@ import {randomId} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
 import {findCredential, updateCredentialStatus} from '../db/credentials-repo.js';
 import type {CredentialRow, OrganizationRow} from '../db/rows.js';
-import {type BulkRevocationRow, findBulkRevocation, findExternalEntry, insertBulkRevocation, setStatusBits,
+import {type BulkRevocationRow, findBulkRevocation, findExternalEntry, insertBulkRevocation,
   updateBulkRevocation} from '../db/status-repo.js';
 import {DomainError, notFound} from '../errors.js';
 import type {Actor} from './actor.js';
@@ -145,7 +145,7 @@ export class LifecycleService {
     // The decision only reads the status (and the reason / until, which are not kept for caller-signed credentials).
     const next = decide({status: current, status_reason: null, suspended_until: null, status_reason_public: false} as CredentialRow);
     if(next) {
-      await setStatusBits(tx, [{listId: entry.list_id, idx: entry.idx}], {revoked: next.status === 'revoked', suspended: next.status === 'suspended'});
+      await this.status.setBits(tx, [{listId: entry.list_id, idx: entry.idx}], {revoked: next.status === 'revoked', suspended: next.status === 'suspended'});
       await this.audit.append(tx, [{organizationId: org.id, actor, action, subjectType: 'credential', subjectId: entry.external_id,
         before: {status: current}, after: {status: next.status, reason: next.reason}}]);
       this.status.kick([entry.list_id]);
@@ -158,7 +158,7 @@ export class LifecycleService {
     const at = this.ctx.now();
     await updateCredentialStatus(tx, rows.map(r => r.id), {...next, at});
     const slots = rows.filter(r => r.status_list_id !== null).map(r => ({listId: r.status_list_id!, idx: r.status_index!}));
-    await setStatusBits(tx, slots, {revoked: next.status === 'revoked', suspended: next.status === 'suspended'});
+    await this.status.setBits(tx, slots, {revoked: next.status === 'revoked', suspended: next.status === 'suspended'});
     await this.audit.append(tx, rows.map((r): AuditInput => ({
       organizationId: r.organization_id, actor, action, subjectType: 'credential', subjectId: r.id,
       before: {status: r.status, reason: r.status_reason, suspendedUntil: r.suspended_until?.toISOString() ?? null},

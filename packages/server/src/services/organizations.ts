@@ -128,6 +128,14 @@ export class OrganizationService {
   private readonly activeKeys = new Map<string, SigningKeyRow>();
   private readonly authCache = new TtlCache<string, Authenticated>(AUTH_CACHE_MS, 10_000);
   private readonly hostCache = new TtlCache<string, OrganizationRow | null>(AUTH_CACHE_MS, 10_000);
+  /**
+   * This instance's did:web documents, for verification (AUTH_CACHE_MS, like the other
+   * caches: a change made by this process clears it once committed, other processes see
+   * it within that time). `didGeneration` moves with each clear, so a read that began
+   * before a change cannot store its older document after the clear.
+   */
+  private readonly didCache = new TtlCache<string, ControllerDocument>(AUTH_CACHE_MS, 10_000);
+  private didGeneration = 0;
 
   constructor(private readonly ctx: ServiceContext, private readonly audit: AuditService) {}
 
@@ -213,6 +221,7 @@ export class OrganizationService {
         return row;
       });
       this.hostCache.clear();
+      this.forgetDids();
       const organization = await this.view(org);
       return {organization, did: organization.did, apiKey: api.key};
     } catch(error) {
@@ -246,7 +255,7 @@ export class OrganizationService {
    * starts. The old key stays published, so what it signed keeps verifying.
    */
   async rotateKey(org: OrganizationRow, actor: Actor): Promise<{did: string; verificationMethod: string; validFrom: string}> {
-    return this.ctx.db.transaction(async tx => {
+    const result = await this.ctx.db.transaction(async tx => {
       await lockOrganization(tx, org.id, 'update');
       const keys = await listSigningKeys(tx, org.id);
       const now = this.ctx.now();
@@ -260,6 +269,8 @@ export class OrganizationService {
         after: {active: describe(key), retired: old ? {id: old.id, validUntil: now.toISOString()} : null}}]);
       return {did: this.didFor(org, key), verificationMethod: this.vmIdFor(org, key), validFrom: now.toISOString()};
     });
+    this.forgetDids();
+    return result;
   }
 
   /**
@@ -292,6 +303,7 @@ export class OrganizationService {
     // Cached rows carry the old name (issuer profiles are built from them).
     this.authCache.clear();
     this.hostCache.clear();
+    this.forgetDids();
     return this.view(updated);
   }
 
@@ -369,10 +381,38 @@ export class OrganizationService {
     })), {alsoKnownAs: [this.baseUrl(org) + (org.domain ? '/' : `/issuers/${org.slug}`)]});
   }
 
-  /** Resolves a DID that belongs to this instance, from the database (never over the network). */
-  async resolveLocalDid(did: string): Promise<ControllerDocument | null> {
+  /** Forgets the cached DID documents (after a committed change to keys or settings). */
+  private forgetDids(): void {
+    this.didGeneration++;
+    this.didCache.clear();
+  }
+
+  /**
+   * Resolves a DID that belongs to this instance, from the database (never over the
+   * network); did:web documents are cached (see didCache) unless `fresh`.
+   */
+  async resolveLocalDid(did: string, fresh = false): Promise<ControllerDocument | null> {
     if(did.startsWith('did:key:')) return didKeyDocument(did);
     if(!did.startsWith('did:web:')) return null;
+    if(!fresh) {
+      const hit = this.didCache.get(did);
+      if(hit !== undefined) return hit;
+    }
+    const generation = this.didGeneration;
+    const document = await this.readLocalDidWeb(did);
+    // Only found documents: an organization created meanwhile (maybe by another process) resolves at once.
+    if(document && generation === this.didGeneration) this.didCache.set(did, document);
+    return document;
+  }
+
+  /** Forgets one cached DID document; true when there was one. */
+  forgetCachedDid(did: string): boolean {
+    const had = this.didCache.get(did) !== undefined;
+    this.didCache.delete(did);
+    return had;
+  }
+
+  private async readLocalDidWeb(did: string): Promise<ControllerDocument | null> {
     const parts = did.slice(8).split(':').map(decodeURIComponent);
     const ownHost = new URL(this.ctx.publicUrl).host.toLowerCase();
     let org: OrganizationRow | null = null;

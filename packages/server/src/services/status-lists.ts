@@ -16,7 +16,7 @@ import {randomId} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
 import {findOrganizationBy, listSigningKeys} from '../db/organizations-repo.js';
 import type {OrganizationRow} from '../db/rows.js';
-import {claimSlots, createOpenList, findList, findOpenList, listsToPublish, lockListForPublishing, markListFull, setBitsOf,
+import {claimSlots, createOpenList, findList, findListVersion, findOpenList, listsToPublish, lockListForPublishing, markListFull, setBitsOf, setStatusBits,
   storePublished} from '../db/status-repo.js';
 import type {ServiceContext} from './context.js';
 import type {OrganizationService} from './organizations.js';
@@ -57,6 +57,9 @@ export class StatusListService {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** The open list per organization and issuer DID, as last seen. */
   private readonly openLists = new Map<string, {id: string; size: number}>();
+  /** Exclusive databases only: list versions as last committed (see version()). */
+  private readonly versions = new Map<string, string>();
+  private versionGeneration = 0;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService) {}
 
@@ -183,6 +186,37 @@ export class StatusListService {
     }).finally(() => this.inFlight.delete(listId));
     this.inFlight.set(listId, run);
     return run.then(() => published);
+  }
+
+  /**
+   * A list's version: it moves in the transaction of every status change, so a copy of
+   * an older version is stale. The only writer (PGlite) remembers the versions it read
+   * and forgets one when a change of its own to that list commits (setBits); with
+   * PostgreSQL, where other processes write too, it is read each time.
+   */
+  async version(listId: string): Promise<string | null> {
+    const known = this.versions.get(listId);
+    if(known !== undefined) return known;
+    const generation = this.versionGeneration;
+    const version = await findListVersion(this.ctx.db, listId);
+    // A change that committed while this read was under way may have made it stale: then it is not kept.
+    if(this.ctx.db.exclusive && version !== null && generation === this.versionGeneration) {
+      if(this.versions.size >= 10_000) this.versions.delete(this.versions.keys().next().value as string);
+      this.versions.set(listId, version);
+    }
+    return version;
+  }
+
+  /** Sets or clears status bits in the caller's transaction; their lists' versions move with them. */
+  async setBits(tx: Queryable, slots: {listId: string; idx: number}[], bits: {revoked?: boolean; suspended?: boolean}): Promise<void> {
+    await setStatusBits(tx, slots, bits);
+    // Until the commit the remembered (committed) versions stay right; a rollback leaves them right.
+    const forget = () => {
+      this.versionGeneration++;
+      for(const s of slots) this.versions.delete(s.listId);
+    };
+    if(tx.afterCommit) tx.afterCommit(forget);
+    else forget();
   }
 
   /**

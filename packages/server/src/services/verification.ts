@@ -14,14 +14,25 @@ import {fetchPublicJson} from './safe-fetch.js';
 import type {StatusListService} from './status-lists.js';
 import {TtlCache} from './ttl-cache.js';
 
+/** A JWT's payload (for VC-JOSE, the credential itself), or null when it is not one; nothing is checked here. */
+function jwtPayload(jwt: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(jwt.trim().split('.')[1] ?? '', 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /** How long the public page reuses a server-side verification result. */
 export const STORED_RESULT_MS = 10_000;
 
 /** Verification use cases. */
 export class VerificationService {
   readonly resolveController: ControllerResolver;
-  /** Other issuers' status lists, verified and decoded, each for its ttl. This instance's own are read fresh. */
+  /** Other issuers' status lists, verified and decoded, each for its ttl. */
   readonly statusListCache = new StatusListCache();
+  /** This instance's own lists, verified and decoded, by URL and version (and never past their validUntil). */
+  private readonly ownListCache = new StatusListCache();
   private readonly ports: VerifyPorts;
 
   constructor(private readonly ctx: ServiceContext, private readonly orgs: OrganizationService,
@@ -51,8 +62,15 @@ export class VerificationService {
     };
     // Every suite Laurel can check: its own (eddsa-rdfc-2022, eddsa-jcs-2022) and other issuers' (ECDSA, Ed25519Signature2020).
     const base = {canonicalizer: this.ctx.canonicalizer, resolveController: this.resolveController, now: this.ctx.now, suites: ALL_SUITES};
+    // This instance's own lists: kept verified and decoded per version, which every status change moves in its
+    // own transaction, so a revocation is seen at once; each check costs one small read of the version.
     const ownLists = createBitstringStatusCheck({
-      fetchStatusList: url => this.fetchStatusList(url), verifyListCredential: vc => verifyCredential(vc, base), now: this.ctx.now});
+      fetchStatusList: url => this.fetchStatusList(url), verifyListCredential: vc => verifyCredential(vc, base), now: this.ctx.now,
+      cache: {lookup: async (url, now, load) => {
+        const local = await this.localStatusList(url);
+        const version = local ? await this.statusLists.version(local.listId) : null;
+        return version === null ? load() : this.ownListCache.lookup(`${url}#${version}`, now, load);
+      }}});
     const foreignLists = createBitstringStatusCheck({
       fetchStatusList: url => this.fetchStatusList(url), verifyListCredential: vc => verifyCredential(vc, base), now: this.ctx.now,
       cache: this.statusListCache});
@@ -156,7 +174,20 @@ export class VerificationService {
 
   /** Verifies a VC-JOSE `application/vc+jwt` token. Never throws for an invalid token. */
   async verifyJwt(jwt: string): Promise<VerificationResult & {input: {kind: 'jwt'}}> {
-    return {...await verifyVcJwt(jwt, this.ports), input: {kind: 'jwt'}};
+    const result = await verifyVcJwt(jwt, this.ports);
+    const again = !result.verified && this.forgetIssuerDid(jwtPayload(jwt)) ? await verifyVcJwt(jwt, this.ports) : result;
+    return {...again, input: {kind: 'jwt'}};
+  }
+
+  /**
+   * When a verification failed and its issuer's DID document came from this instance's
+   * cache, forgets that document (true) so the check can run once more on a fresh one:
+   * a key rotated by another process within the cache's few seconds must not fail a credential.
+   */
+  private forgetIssuerDid(credential: unknown): boolean {
+    const issuer = (credential as {issuer?: unknown} | null)?.issuer;
+    const id = typeof issuer === 'string' ? issuer : (issuer as {id?: unknown} | null)?.id;
+    return typeof id === 'string' && this.orgs.forgetCachedDid(id);
   }
 
 
@@ -187,8 +218,9 @@ export class VerificationService {
   }
 
   /** Verifies a credential. Never throws for an invalid credential. */
-  verify(credential: unknown): Promise<VerificationResult> {
-    return verifyCredential(credential, this.ports);
+  async verify(credential: unknown): Promise<VerificationResult> {
+    const result = await verifyCredential(credential, this.ports);
+    return !result.verified && this.forgetIssuerDid(credential) ? verifyCredential(credential, this.ports) : result;
   }
 
   /** Verifies a presentation and every credential in it, with the same ports. Never throws for an invalid one. */
