@@ -1,6 +1,32 @@
 /** SQL for issued credentials and idempotency records. */
 import type {Queryable} from './database.js';
-import type {CredentialRow} from './rows.js';
+import type {AchievementRow, CredentialRow, SigningKeyRow} from './rows.js';
+
+/**
+ * What a group commit of one organization reads before signing, in one round trip: its
+ * active signing key, under the share lock on the organization that key rotation waits
+ * for (as lockAndFindActiveKey), and the achievements asked for (any organization's:
+ * the caller checks). Null key: the organization has none (or does not exist).
+ */
+export async function readForIssuing(q: Queryable, organizationId: string, achievementIds: string[]):
+  Promise<{key: SigningKeyRow | null; achievements: AchievementRow[]}> {
+  const {rows} = await q.query<Record<string, unknown>>(
+    `SELECT k.id AS k_id, k.organization_id AS k_organization_id, k.fragment AS k_fragment, k.public_key AS k_public_key,
+            k.encrypted_secret AS k_encrypted_secret, k.valid_from AS k_valid_from, k.valid_until AS k_valid_until, a.*
+       FROM (SELECT k.* FROM organizations o JOIN signing_keys k ON k.organization_id = o.id AND k.valid_until IS NULL
+              WHERE o.id = $1 FOR SHARE OF o) k
+       LEFT JOIN achievements a ON a.id = ANY($2::text[])`, [organizationId, achievementIds]);
+  if(!rows.length) return {key: null, achievements: []};
+  const r = rows[0];
+  const key = {id: r.k_id, organization_id: r.k_organization_id, fragment: r.k_fragment, public_key: r.k_public_key,
+    encrypted_secret: r.k_encrypted_secret, valid_from: r.k_valid_from, valid_until: r.k_valid_until} as SigningKeyRow;
+  const achievements = rows.filter(row => row.id !== null).map(row => {
+    const a: Record<string, unknown> = {};
+    for(const [k, v] of Object.entries(row)) if(!k.startsWith('k_')) a[k] = v;
+    return a as unknown as AchievementRow;
+  });
+  return {key, achievements};
+}
 
 /** The INSERT of issued credentials (one statement), as SQL and parameters, to run inside another statement. */
 export function credentialsInsert(rows: CredentialRow[]): {sql: string; params: unknown[]} {

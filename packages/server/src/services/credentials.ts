@@ -4,7 +4,7 @@ import {type AchievementCredential, buildAchievementCredential, DATA_INTEGRITY_V
   signCredential} from '@laurel/core';
 import {randomId} from '../crypto/tokens.js';
 import type {Queryable} from '../db/database.js';
-import {claimIdempotencyKey, completeIdempotencyKey, credentialsInsert, findCredential, listCredentials} from '../db/credentials-repo.js';
+import {claimIdempotencyKey, completeIdempotencyKey, credentialsInsert, findCredential, listCredentials, readForIssuing} from '../db/credentials-repo.js';
 import type {AchievementRow, CredentialRow, OrganizationRow} from '../db/rows.js';
 import {DomainError, notFound} from '../errors.js';
 import type {AchievementService} from './achievements.js';
@@ -296,12 +296,21 @@ export class CredentialService {
     const outcomes = new Map<IssueJob, Outcome>();
     const now = this.ctx.now();
     const signers = new Map<string, ActiveSigner>();
-    for(const job of jobs) {
-      if(!signers.has(job.org.id)) signers.set(job.org.id, await this.orgs.activeSigner(tx, job.org));
+    const achievementIds = [...new Set(jobs.map(j => j.input.achievementId))];
+    let rows: AchievementRow[];
+    if(!this.ctx.db.exclusive && jobs.length && jobs.every(j => j.org.id === jobs[0].org.id)) {
+      // One organization (the usual group commit) on PostgreSQL: its key and the achievements in one round trip.
+      const read = await readForIssuing(tx, jobs[0].org.id, achievementIds);
+      signers.set(jobs[0].org.id, await this.orgs.activeSigner(tx, jobs[0].org, read.key));
+      rows = read.achievements;
+    } else {
+      for(const job of jobs) {
+        if(!signers.has(job.org.id)) signers.set(job.org.id, await this.orgs.activeSigner(tx, job.org));
+      }
+      rows = await this.achievements.rowsForIssuing(tx, achievementIds);
     }
-    // Re-read achievements inside the transaction: an archive that committed first wins.
-    const achievementRows = new Map((await this.achievements.rowsForIssuing(tx, [...new Set(jobs.map(j => j.input.achievementId))]))
-      .map(a => [`${a.organization_id}/${a.id}`, a]));
+    // Achievements are read inside the transaction: an archive that committed first wins.
+    const achievementRows = new Map(rows.map(a => [`${a.organization_id}/${a.id}`, a]));
     const accepted: {job: IssueJob; achievement: AchievementRow; dates: ReturnType<typeof validityWindow>; id: string}[] = [];
     for(const job of jobs) {
       try {

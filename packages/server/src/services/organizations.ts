@@ -355,11 +355,12 @@ export class OrganizationService {
    * The signer for the organization's active key, read inside the caller's
    * transaction after a share lock, so a concurrent rotation waits for it.
    */
-  async activeSigner(tx: Queryable, org: OrganizationRow): Promise<ActiveSigner> {
+  async activeSigner(tx: Queryable, org: OrganizationRow, locked?: SigningKeyRow | null): Promise<ActiveSigner> {
     // On PGlite transactions are serialised and rotation goes through this service,
-    // so the remembered active key is exact and no lock is needed.
+    // so the remembered active key is exact and no lock is needed. `locked`: the caller
+    // already read the active key under the same lock (issuance, to save a round trip).
     const remembered = this.ctx.db.exclusive ? this.activeKeys.get(org.id) : undefined;
-    const key = remembered ?? await lockAndFindActiveKey(tx, org.id);
+    const key = remembered ?? (locked !== undefined ? locked : await lockAndFindActiveKey(tx, org.id));
     if(!key) throw new Error(`organization ${org.id} has no active key`);
     if(this.ctx.db.exclusive) this.activeKeys.set(org.id, key);
     let privateKey = this.keyCache.get(key.id);
