@@ -23,6 +23,15 @@ function jwtPayload(jwt: string): unknown {
   }
 }
 
+/**
+ * Whether an out-of-date DID document of the issuer could explain this result: a failed
+ * proof or issuer check (a key it does not list yet), or a status list that could not be
+ * checked (a list re-signed with that key). A revoked or expired credential is not retried.
+ */
+function staleDidCould(result: VerificationResult): boolean {
+  return result.errors.some(e => e.check === 'proof' || e.check === 'issuer') || result.warnings.some(w => w.code === 'STATUS_UNKNOWN');
+}
+
 /** How long the public page reuses a server-side verification result. */
 export const STORED_RESULT_MS = 10_000;
 
@@ -175,14 +184,15 @@ export class VerificationService {
   /** Verifies a VC-JOSE `application/vc+jwt` token. Never throws for an invalid token. */
   async verifyJwt(jwt: string): Promise<VerificationResult & {input: {kind: 'jwt'}}> {
     const result = await verifyVcJwt(jwt, this.ports);
-    const again = !result.verified && this.forgetIssuerDid(jwtPayload(jwt)) ? await verifyVcJwt(jwt, this.ports) : result;
+    const again = staleDidCould(result) && this.forgetIssuerDid(jwtPayload(jwt)) ? await verifyVcJwt(jwt, this.ports) : result;
     return {...again, input: {kind: 'jwt'}};
   }
 
   /**
-   * When a verification failed and its issuer's DID document came from this instance's
-   * cache, forgets that document (true) so the check can run once more on a fresh one:
-   * a key rotated by another process within the cache's few seconds must not fail a credential.
+   * When a verification went wrong in a way a stale DID document could explain (staleDidCould)
+   * and its issuer's document came from this instance's cache, forgets that document (true) so
+   * the check runs once more on a fresh one: a key rotated by another process within the
+   * cache's few seconds must not fail a credential or its status lists.
    */
   private forgetIssuerDid(credential: unknown): boolean {
     const issuer = (credential as {issuer?: unknown} | null)?.issuer;
@@ -220,7 +230,7 @@ export class VerificationService {
   /** Verifies a credential. Never throws for an invalid credential. */
   async verify(credential: unknown): Promise<VerificationResult> {
     const result = await verifyCredential(credential, this.ports);
-    return !result.verified && this.forgetIssuerDid(credential) ? verifyCredential(credential, this.ports) : result;
+    return staleDidCould(result) && this.forgetIssuerDid(credential) ? verifyCredential(credential, this.ports) : result;
   }
 
   /** Verifies a presentation and every credential in it, with the same ports. Never throws for an invalid one. */
