@@ -412,6 +412,38 @@ describe.each(BACKENDS)('recipient portfolio on %s', kind => {
     }
   });
 
+  it('reads a portfolio no faster than its ZIP is downloaded: a client that stops reading holds two pages', async () => {
+    const email = 'slow-reader@example.org';
+    for(let i = 0; i < 250; i += 25) await Promise.all(Array.from({length: 25}, (_, j) => issue(orgA, achievementA, email, `Reader ${i + j}`)));
+    const portfolio = t.services.portfolio;
+    const realPdf = portfolio.pdf;
+    let rendered = 0;
+    portfolio.pdf = async () => { rendered++; return Buffer.alloc(32 * 1024, 0x25); };
+    const dir = mkdtempSync(join(tmpdir(), 'laurel-zip-'));
+    try {
+      const stream = portfolio.exportZip({email, csrfToken: '', tokenHash: Buffer.alloc(0)}, {error: () => undefined, warn: () => undefined});
+      // Nobody reads: the export renders the first two pages of 100, then waits.
+      let seen = -1;
+      while(seen !== rendered) {
+        seen = rendered;
+        await new Promise(resolve => setTimeout(resolve, 300));
+      }
+      expect(rendered).toBe(200);
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      expect(rendered).toBe(250);
+      const file = join(dir, 'export.zip');
+      writeFileSync(file, Buffer.concat(chunks));
+      const names = execFileSync('unzip', ['-Z1', file], {encoding: 'utf8'}).trim().split('\n');
+      expect(names.filter(n => n.endsWith('.json'))).toHaveLength(250);
+      expect(names.filter(n => n.endsWith('.pdf'))).toHaveLength(250);
+      execFileSync('unzip', ['-tq', file]);
+    } finally {
+      portfolio.pdf = realPdf;
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
+
   it('signs out: the session is revoked, the cookie cleared', async () => {
     await issue(orgA, achievementA, 'leaving@example.org');
     const me = await signIn('leaving@example.org');

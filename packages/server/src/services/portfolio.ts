@@ -14,7 +14,7 @@
  */
 import {createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto';
 import {isIP} from 'node:net';
-import type {Readable} from 'node:stream';
+import {Readable} from 'node:stream';
 import {setImmediate as yieldToEventLoop} from 'node:timers/promises';
 import {ZipFile} from 'yazl';
 import {randomId} from '../crypto/tokens.js';
@@ -371,29 +371,50 @@ export class PortfolioService {
   /**
    * Everything as a ZIP, streamed: `<issuer>/<achievement>-<id>.json` (the stored signed
    * document, byte for byte) and, when rendering is available, the `.pdf` beside it.
-   * Private credentials are included (the owner asks). Read 100 at a time.
+   * Private credentials are included (the owner asks). Read 100 at a time, and no faster
+   * than the client downloads: a page is read only once the ZIP writer has reached the
+   * page before the last, so at most two pages of documents and PDFs are held, however
+   * slow the client or large the portfolio. A client that goes away stops the reading.
    */
   exportZip(session: RecipientSession, log: PortfolioLog): Readable {
     const zip = new ZipFile();
+    const out = zip.outputStream as Readable;
+    const gone = new Promise<'gone'>(resolve => {
+      out.once('close', () => resolve('gone'));
+      out.once('error', () => resolve('gone'));
+    });
+    /** Adds a file; resolves when the ZIP writer starts to read it (everything queued before it is written). */
+    const add = (bytes: Buffer, name: string, options: {mtime: Date; compress?: boolean}): Promise<void> => new Promise(reached => {
+      zip.addReadStream(new Readable({read() {
+        reached();
+        this.push(bytes);
+        this.push(null);
+      }}), name, {...options, size: bytes.length});
+    });
     const fill = async () => {
       let after: {issuedAt: Date; id: string} | null = null;
+      let previous: Promise<void> = Promise.resolve();
       for(;;) {
         const page = await pageRecipientDocuments(this.ctx.db, session.email, after, 100);
+        let last: Promise<void> = previous;
         for(const row of page) {
           const base = `${safeSegment(row.issuer_name, 'issuer')}/${safeSegment(row.achievement_name, 'credential').slice(0, 60)}-${safeSegment(row.id, 'id')}`;
-          zip.addBuffer(Buffer.from(row.document, 'utf8'), `${base}.json`, {mtime: row.issued_at});
+          last = add(Buffer.from(row.document, 'utf8'), `${base}.json`, {mtime: row.issued_at});
           if(this.pdf) {
             try {
               const pdf = await this.pdf(row.id);
-              if(pdf) zip.addBuffer(pdf, `${base}.pdf`, {mtime: row.issued_at, compress: false});
+              if(pdf) last = add(pdf, `${base}.pdf`, {mtime: row.issued_at, compress: false});
             } catch(error) {
               log.error({err: error, credentialId: row.id}, 'portfolio: the PDF could not be rendered for the export');
             }
           }
         }
         if(page.length < 100) break;
-        const last = page[page.length - 1];
-        after = {issuedAt: last.issued_at, id: last.id};
+        const lastRow = page[page.length - 1];
+        after = {issuedAt: lastRow.issued_at, id: lastRow.id};
+        // Backpressure: wait until the writer has reached the previous page's last file.
+        if(await Promise.race([previous.then(() => 'on' as const), gone]) === 'gone') return;
+        previous = last;
         // PGlite answers in microtasks: let the event loop serve other requests between pages.
         await yieldToEventLoop();
       }
@@ -401,7 +422,7 @@ export class PortfolioService {
     };
     fill().catch(error => {
       log.error({err: error}, 'portfolio: the export failed');
-      (zip.outputStream as Readable).destroy(error as Error);
+      out.destroy(error as Error);
     });
     return zip.outputStream as Readable;
   }
