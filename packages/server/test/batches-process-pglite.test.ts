@@ -6,7 +6,7 @@ import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {openDatabase} from '../src/db/open.js';
-import {API_KEY_LINE, ROWS, call, until, cleanUpAfterAll} from './batches-process-shared.js';
+import {API_KEY_LINE, ROWS, call, until, cleanUpAfterAll, uploadBatch} from './batches-process-shared.js';
 import {freePort, serverEnv, startServer, tempDir} from './process-helpers.js';
 
 cleanUpAfterAll();
@@ -19,18 +19,7 @@ describe('bulk issuance across kill -9 (PGlite, the server process)', () => {
     const env = serverEnv(port, dataDir, {LAUREL_BATCH_CHUNK: '100', MAIL_RATE: '500'});
     let server = await startServer({env, port, dataDir});
     const apiKey = API_KEY_LINE.exec(server.stdout())?.[1] ?? '';
-    const achievement = await call(server, 'POST', '/api/v1/achievements', apiKey, JSON.stringify({name: 'Conference 2026',
-      description: 'Attended.', criteria: {narrative: 'Was there.'}, achievementType: 'Badge'}), 'application/json');
-    expect(achievement.status).toBe(201);
-    let csv = 'Name,Email\n';
-    for(let i = 0; i < ROWS; i++) csv += `Attendee ${i},attendee${i}@example.org\n`;
-    const form = new FormData();
-    form.set('achievementId', achievement.body.id);
-    form.set('mapping', JSON.stringify({name: 'Name', email: 'Email'}));
-    form.set('file', new Blob([csv], {type: 'text/csv'}), 'attendees.csv');
-    const started = await call(server, 'POST', '/api/v1/batches', apiKey, form);
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    const path = `/api/v1/batches/${started.body.id}`;
+    const {achievementId, batchId, path} = await uploadBatch(server, apiKey);
     const issuedAtKill: number[] = [];
     for(const at of [1500, 4500, 7500]) {
       const seen = await until(async () => {
@@ -55,15 +44,15 @@ describe('bulk issuance across kill -9 (PGlite, the server process)', () => {
       const {rows: [counts]} = await db.query<{n: number; recipients: number; slots: number}>(
         `SELECT count(*)::int AS n, count(DISTINCT recipient_email)::int AS recipients,
                 count(DISTINCT (status_list_id, status_index))::int AS slots
-           FROM credentials WHERE achievement_id = $1`, [achievement.body.id]);
+           FROM credentials WHERE achievement_id = $1`, [achievementId]);
       expect(counts).toEqual({n: ROWS, recipients: ROWS, slots: ROWS});
       const {rows: [rows]} = await db.query<{issued: number; linked: number}>(
         `SELECT count(*) FILTER (WHERE status = 'issued')::int AS issued, count(DISTINCT credential_id)::int AS linked FROM batch_rows WHERE batch_id = $1`,
-        [started.body.id]);
+        [batchId]);
       expect(rows).toEqual({issued: ROWS, linked: ROWS});
       const {rows: [mail]} = await db.query<{deliveries: number; per: number}>(
         `SELECT count(*)::int AS deliveries, coalesce(max(c), 0)::int AS per FROM (SELECT recipient, count(*) AS c FROM email_deliveries WHERE batch_id = $1 GROUP BY recipient) x`,
-        [started.body.id]);
+        [batchId]);
       expect(mail.per).toBeLessThanOrEqual(1);
     } finally {
       await db.close();

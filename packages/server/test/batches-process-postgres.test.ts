@@ -4,7 +4,7 @@
 import {randomBytes} from 'node:crypto';
 import pg from 'pg';
 import {describe, expect, it} from 'vitest';
-import {API_KEY_LINE, ROWS, TEST_DATABASE_URL, call, until, startWorker, cleanUpAfterAll} from './batches-process-shared.js';
+import {API_KEY_LINE, ROWS, TEST_DATABASE_URL, call, until, startWorker, cleanUpAfterAll, uploadBatch} from './batches-process-shared.js';
 import {freePort, type ServerProcess, serverEnv, startServer, tempDir} from './process-helpers.js';
 
 cleanUpAfterAll();
@@ -28,17 +28,7 @@ describe('bulk issuance across kill -9 of `laurel worker` processes (PostgreSQL)
       server = await startServer({env, port, dataDir});
       const workerEnv = serverEnv(port, dataDir, shared);
       const apiKey = API_KEY_LINE.exec(server.stdout())?.[1] ?? '';
-      const achievement = await call(server, 'POST', '/api/v1/achievements', apiKey, JSON.stringify({name: 'Conference 2026',
-        description: 'Attended.', criteria: {narrative: 'Was there.'}, achievementType: 'Badge'}), 'application/json');
-      let csv = 'Name,Email\n';
-      for(let i = 0; i < ROWS; i++) csv += `Attendee ${i},attendee${i}@example.org\n`;
-      const form = new FormData();
-      form.set('achievementId', achievement.body.id);
-      form.set('mapping', JSON.stringify({name: 'Name', email: 'Email'}));
-      form.set('file', new Blob([csv], {type: 'text/csv'}), 'attendees.csv');
-      const started = await call(server, 'POST', '/api/v1/batches', apiKey, form);
-      expect(started.status, JSON.stringify(started.body)).toBe(202);
-      const path = `/api/v1/batches/${started.body.id}`;
+      const {achievementId, batchId, path} = await uploadBatch(server, apiKey);
       workers.push(await startWorker(workerEnv));
       for(const at of [1500, 4500, 7500]) {
         await until(async () => (await call(server!, 'GET', path, apiKey)).body.progress.issued >= at ? true : undefined, 180_000);
@@ -57,11 +47,11 @@ describe('bulk issuance across kill -9 of `laurel worker` processes (PostgreSQL)
       try {
         const {rows: [counts]} = await c.query(
           `SELECT count(*)::int AS n, count(DISTINCT recipient_email)::int AS recipients, count(DISTINCT (status_list_id, status_index))::int AS slots
-             FROM credentials WHERE achievement_id = $1`, [achievement.body.id]);
+             FROM credentials WHERE achievement_id = $1`, [achievementId]);
         expect(counts).toEqual({n: ROWS, recipients: ROWS, slots: ROWS});
         const {rows: [mail]} = await c.query(
           `SELECT coalesce(max(n), 0)::int AS per FROM (SELECT recipient, count(*) AS n FROM email_deliveries WHERE batch_id = $1 GROUP BY recipient) x`,
-          [started.body.id]);
+          [batchId]);
         expect(mail.per).toBeLessThanOrEqual(1);
       } finally {
         await c.end();

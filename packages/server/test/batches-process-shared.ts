@@ -1,7 +1,7 @@
 // Shared by the bulk-issuance crash tests (batches-process-pglite/-postgres.test.ts): split in two
 // files so that the two 10,000-row runs can go on in parallel.
 import {spawn} from 'node:child_process';
-import {afterAll} from 'vitest';
+import {afterAll, expect} from 'vitest';
 import {childEnv, killAll, REPO_ROOT, removeTempDirs, type ServerProcess} from './process-helpers.js';
 
 export const API_KEY_LINE = /Demo API key[^:]*: (lrl_\S+)/;
@@ -30,6 +30,22 @@ export async function until<T>(probe: () => Promise<T | undefined>, ms: number):
     if(Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise(r => setTimeout(r, 20));
   }
+}
+
+/** Creates an achievement and uploads a ROWS-row CSV batch for it (202); returns the achievement and batch ids and the batch's path. */
+export async function uploadBatch(server: ServerProcess, apiKey: string): Promise<{achievementId: string; batchId: string; path: string}> {
+  const achievement = await call(server, 'POST', '/api/v1/achievements', apiKey, JSON.stringify({name: 'Conference 2026',
+    description: 'Attended.', criteria: {narrative: 'Was there.'}, achievementType: 'Badge'}), 'application/json');
+  expect(achievement.status).toBe(201);
+  let csv = 'Name,Email\n';
+  for(let i = 0; i < ROWS; i++) csv += `Attendee ${i},attendee${i}@example.org\n`;
+  const form = new FormData();
+  form.set('achievementId', achievement.body.id);
+  form.set('mapping', JSON.stringify({name: 'Name', email: 'Email'}));
+  form.set('file', new Blob([csv], {type: 'text/csv'}), 'attendees.csv');
+  const started = await call(server, 'POST', '/api/v1/batches', apiKey, form);
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  return {achievementId: achievement.body.id, batchId: started.body.id, path: `/api/v1/batches/${started.body.id}`};
 }
 
 /** A `laurel worker` process (packages/server/src/worker.ts); resolves once it runs. */
