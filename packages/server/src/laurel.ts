@@ -121,7 +121,8 @@ export function createServices(options: LaurelOptions): Services {
   if(mailSettings && !mailSettings.attachments) mailSettings.attachments = context => renders.emailAttachments(context);
   const email = new EmailService(ctx, jobs, audit, organizations, mailSettings);
   // Sign-in links go out through the same transport (SMTP or the outbox) and sender as all mail.
-  const portfolio = new PortfolioService(ctx, mailSettings && {transport: mailSettings.transport, from: mailSettings.from}, requesterKey(options.masterKey));
+  const portfolio = new PortfolioService(ctx, mailSettings && {transport: mailSettings.transport, from: mailSettings.from}, requesterKey(options.masterKey),
+    audit);
   portfolio.pdf = rendersPdf(renders);
   const achievements = new AchievementService(ctx, organizations, audit, templates);
   const statusLists = new StatusListService(ctx, organizations);

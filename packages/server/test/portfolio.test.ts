@@ -297,6 +297,18 @@ describe.each(BACKENDS)('recipient portfolio on %s', kind => {
     expect(await hiddenAt(mine)).toBeNull();
     const unsigned = await t.app.inject({method: 'POST', url, payload: {visibility: 'private'}});
     expect(unsigned.statusCode).toBe(401);
+
+    // Each change is in the issuer's audit log, by the recipient (no address kept); a repeat writes nothing.
+    const again = await t.app.inject({method: 'POST', url, headers: {cookie, 'x-csrf-token': csrf}, payload: {visibility: 'public'}});
+    expect(again.statusCode).toBe(200);
+    const log = (await api(t.app, orgA.apiKey).get(`/api/v1/audit?subjectId=${mine}&order=asc`)).json().items
+      .filter((e: any) => e.action !== 'credential.issued');
+    expect(log.map((e: any) => [e.action, e.actor, e.before, e.after])).toEqual([
+      ['credential.hidden', {type: 'recipient'}, {visibility: 'public'}, {visibility: 'private'}],
+      ['credential.shown', {type: 'recipient'}, {visibility: 'private'}, {visibility: 'public'}],
+    ]);
+    expect(JSON.stringify(log)).not.toContain('toggle@example.org');
+    expect((await api(t.app, orgA.apiKey).get('/api/v1/audit/verify')).json()).toMatchObject({ok: true});
   });
 
   it('validates handles and keeps them unique', async () => {

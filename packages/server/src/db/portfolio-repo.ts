@@ -186,9 +186,14 @@ export async function listPublicCredentials(q: Queryable, email: string, limit: 
  * Hides (`hiddenAt` a date) or shows (null) a credential, only if it was issued to `email`.
  * Hiding again keeps the first date. False: no such credential of this recipient.
  */
-export async function setCredentialHidden(q: Queryable, id: string, email: string, hiddenAt: Date | null): Promise<boolean> {
-  const {rowCount} = await q.query(
-    `UPDATE credentials c SET hidden_at = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE coalesce(c.hidden_at, $3::timestamptz) END
-     WHERE c.id = $1 AND ${RECIPIENT} = $2 AND c.recipient_email IS NOT NULL`, [id, email, hiddenAt]);
-  return rowCount > 0;
+export async function setCredentialHidden(q: Queryable, id: string, email: string, hiddenAt: Date | null):
+  Promise<{organizationId: string; wasHidden: boolean; changed: boolean} | null> {
+  const {rows} = await q.query<{organization_id: string; hidden_at: Date | null}>(
+    `SELECT c.organization_id, c.hidden_at FROM credentials c WHERE c.id = $1 AND ${RECIPIENT} = $2 AND c.recipient_email IS NOT NULL FOR UPDATE`,
+    [id, email]);
+  if(!rows.length) return null;
+  const wasHidden = rows[0].hidden_at !== null;
+  const changed = wasHidden !== (hiddenAt !== null);
+  if(changed) await q.query('UPDATE credentials SET hidden_at = $2 WHERE id = $1', [id, hiddenAt]);
+  return {organizationId: rows[0].organization_id, wasHidden, changed};
 }

@@ -23,6 +23,7 @@ import {consumeMagicLink, countMagicLinks, deleteExpiredSessions, deleteOldMagic
   pageRecipientDocuments, type PortfolioCredentialRow, type RecipientProfileRow, type RecipientSessionRow, retireMagicLinks, revokeSession,
   setCredentialHidden, updateProfile} from '../db/portfolio-repo.js';
 import {DomainError, type FieldProblem, notFound} from '../errors.js';
+import type {AuditService} from './audit.js';
 import type {ServiceContext} from './context.js';
 import {type EmailLocale, magicLinkEmail} from './mail/templates.js';
 import type {MailAddress, MailTransport} from './mail/transport.js';
@@ -188,7 +189,8 @@ export class PortfolioService {
   pdf: PdfProvider | null = null;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly ctx: ServiceContext, private readonly mail: PortfolioMail | null, private readonly requesterSecret: Buffer) {}
+  constructor(private readonly ctx: ServiceContext, private readonly mail: PortfolioMail | null, private readonly requesterSecret: Buffer,
+    private readonly audit: AuditService | null = null) {}
 
   private get host(): string {
     return new URL(this.ctx.publicUrl).host;
@@ -321,8 +323,15 @@ export class PortfolioService {
     if(visibility !== 'public' && visibility !== 'private') {
       throw new DomainError('VALIDATION_FAILED', 400, 'visibility must be "public" or "private".', {errors: [{path: 'visibility', message: 'must be "public" or "private"'}]});
     }
-    const changed = await setCredentialHidden(this.ctx.db, credentialId, session.email, visibility === 'private' ? this.ctx.now() : null);
-    if(!changed) throw notFound('CREDENTIAL_NOT_FOUND', 'This credential');
+    // The change and its audit entry (in the issuer's log: the credential is theirs) commit together; a repeat writes nothing.
+    await this.ctx.db.transaction(async tx => {
+      const result = await setCredentialHidden(tx, credentialId, session.email, visibility === 'private' ? this.ctx.now() : null);
+      if(!result) throw notFound('CREDENTIAL_NOT_FOUND', 'This credential');
+      if(!result.changed || !this.audit) return;
+      await this.audit.append(tx, [{organizationId: result.organizationId, actor: {type: 'recipient'},
+        action: visibility === 'private' ? 'credential.hidden' : 'credential.shown', subjectType: 'credential', subjectId: credentialId,
+        before: {visibility: result.wasHidden ? 'private' : 'public'}, after: {visibility}}]);
+    });
     return visibility;
   }
 
