@@ -14,6 +14,7 @@
  *   (b1) 100,000 CSV rows issued end to end (bench/batch.ts; BENCH_BATCH=0 skips, BENCH_BATCH_ROWS)
  *   (m1) email throughput against an in-process SMTP server (bench/email.ts; BENCH_EMAIL=0 skips)
  *   (r0–r8) PDF/SVG/PNG/OG render times vs a minimal pdfkit document (bench/render.ts; BENCH_RENDER=0 skips)
+ *   (v4–v7) verify-only formats (bench/formats.ts; BENCH_FORMATS=0 skips)
  *
  * Sequential (one in flight) for a–c, every iteration signs a distinct credential.
  * Each bench is warmed up, then the rounds are interleaved (a b c c', a b c c', ...)
@@ -217,6 +218,11 @@ async function main(): Promise<void> {
   if(!e2e.length) ratioRows.push(['d/b   (no e2e results)', '-', '']);
   console.log('\nRatios:');
   console.log(table(['ratio', 'of medians', 'median of per-round ratios / note'], ratioRows));
+  // --- (v4–v7) the formats Laurel only verifies: ECDSA P-256, Ed25519Signature2020, vc+jwt ES256 (bench/formats.ts)
+  if(process.env.BENCH_VERIFY !== '0' && process.env.BENCH_FORMATS !== '0') {
+    const {runFormatBenches} = await import('./formats.js');
+    await runFormatBenches(config);
+  }
   // --- issue 3: verification at scale (d2) and page throughput (p); separate modules, their own report
   if(process.env.BENCH_VERIFY !== '0') await runVerificationBenches(v1.median);
   // --- issue 4: status slots, list re-publishing, the status check's cost (bench/lifecycle.ts)

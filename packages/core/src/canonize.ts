@@ -248,6 +248,13 @@ export interface CanonicalizerOptions {
    * verify, which keeps the check on the calling thread (see `@laurel/core/node`).
    */
   verifyEd25519?: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /**
+   * ECDSA P-256 / SHA-256 signature check (IEEE P1363 r‖s) over a SEC1 compressed public
+   * key, for the ecdsa-*-2019 suites. Defaults to WebCrypto (suites/ecdsa-2019.ts); a
+   * server or CLI can pass node:crypto's (see `@laurel/core/node`). Must return false,
+   * never throw, for a key off the curve or a malformed signature.
+   */
+  verifyP256?: (compressedPublicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 }
 
 const utf8 = new TextEncoder();
@@ -271,11 +278,14 @@ export class Canonicalizer {
   readonly sha256: (text: string) => Uint8Array | Promise<Uint8Array>;
   /** Ed25519 signature check (raw public key), used by the Ed25519 proof suites. */
   readonly verifyEd25519: (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /** P-256 signature check when one was passed; the ECDSA suites fall back to WebCrypto. */
+  readonly verifyP256?: (compressedPublicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 
   constructor(private readonly documentLoader: DocumentLoader, options: CanonicalizerOptions = {}) {
     this.maxShapes = options.maxShapes ?? 1024;
     this.sha256 = options.sha256 ?? webCryptoSha256;
     this.verifyEd25519 = options.verifyEd25519 ?? verifyEd25519;
+    this.verifyP256 = options.verifyP256;
   }
 
   /** RDFC-1.0 canonical N-Quads of a JSON-LD document (JSON-LD safe mode). */

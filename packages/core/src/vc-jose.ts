@@ -199,19 +199,36 @@ function toIsoOrUndefined(ms: number): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** Verifies the JWS with jose, the algorithm pinned to the one the key allows. Never throws. */
-async function verifyJws(token: string, alg: VcJwtAlgorithm, key: PublicKey): Promise<boolean> {
-  try {
+/** Keys imported by jose, by algorithm and public key; bounded. Issuers sign many tokens with one key. */
+const MAX_JWS_KEYS = 256;
+const jwsKeys = new Map<string, ReturnType<typeof importJWK>>();
+
+function importForJws(alg: VcJwtAlgorithm, key: PublicKey): ReturnType<typeof importJWK> {
+  const bytes = key.kind === 'Ed25519' ? key.raw : key.compressed;
+  let id = `${alg}:`;
+  for(const b of bytes) id += b.toString(16).padStart(2, '0');
+  let imported = jwsKeys.get(id);
+  if(!imported) {
     let jwk: Record<string, string>;
     if(key.kind === 'Ed25519') {
       jwk = {kty: 'OKP', crv: 'Ed25519', x: b64url(key.raw)};
     } else {
-      // A JWK needs both coordinates; decompressing also rejects points off the curve.
+      // A JWK needs both coordinates; decompressing also rejects points off the curve (throws here).
       const point = p256.Point.fromBytes(key.compressed).toBytes(false);
       jwk = {kty: 'EC', crv: 'P-256', x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65))};
     }
-    const cryptoKey = await importJWK(jwk, alg);
-    await compactVerify(token, cryptoKey, {algorithms: [alg]});
+    imported = importJWK(jwk, alg);
+    imported.catch(() => jwsKeys.delete(id));
+    if(jwsKeys.size >= MAX_JWS_KEYS) jwsKeys.delete(jwsKeys.keys().next().value as string);
+    jwsKeys.set(id, imported);
+  }
+  return imported;
+}
+
+/** Verifies the JWS with jose, the algorithm pinned to the one the key allows. Never throws. */
+async function verifyJws(token: string, alg: VcJwtAlgorithm, key: PublicKey): Promise<boolean> {
+  try {
+    await compactVerify(token, await importForJws(alg, key), {algorithms: [alg]});
     return true;
   } catch {
     return false;

@@ -4,7 +4,10 @@ import {describe, expect, it} from 'vitest';
 import {Canonicalizer} from '../src/canonize.js';
 import {createDocumentLoader} from '../src/contexts/index.js';
 import {type ControllerResolver, resolveDidKey} from '../src/did.js';
-import {nodeCryptoPorts, nodeSha256, nodeVerifyEd25519} from '../src/node.js';
+import {generateKeyPairSync, sign as nodeSign} from 'node:crypto';
+import {p256} from '@noble/curves/nist.js';
+import {nodeCryptoPorts, nodeSha256, nodeVerifyEd25519, nodeVerifyP256} from '../src/node.js';
+import {verifyP256} from '../src/suites/ecdsa-2019.js';
 import {signCredential} from '../src/sign.js';
 import {verifyEd25519} from '../src/signer.js';
 import {verifyCredential} from '../src/verify.js';
@@ -32,6 +35,48 @@ describe('node:crypto ports', () => {
     for(const [i, [k, d, s]] of cases.entries()) {
       expect(nodeVerifyEd25519(k, d, s), `case ${i}`).toBe(expected[i]);
       expect(await verifyEd25519(k, d, s), `case ${i} (WebCrypto)`).toBe(expected[i]);
+    }
+  });
+
+  it('verify ECDSA P-256 exactly as WebCrypto does, and refuse points off the curve and malformed input', async () => {
+    const {privateKey, publicKey} = generateKeyPairSync('ec', {namedCurve: 'P-256'});
+    const jwk = publicKey.export({format: 'jwk'});
+    const x = Buffer.from(jwk.x!, 'base64url'), y = Buffer.from(jwk.y!, 'base64url');
+    const compressed = new Uint8Array([(y[31] & 1) ? 3 : 2, ...x]);
+    const data = new TextEncoder().encode('laurel');
+    const signature = new Uint8Array(nodeSign('sha256', data, {key: privateKey, dsaEncoding: 'ieee-p1363'}));
+    const flipped = Uint8Array.from(signature);
+    flipped[5] ^= 1;
+    // The first x (from 1 up) with no point on the curve under prefix 02.
+    let offCurve = new Uint8Array(33);
+    for(let i = 1; ; i++) {
+      offCurve = new Uint8Array(33);
+      offCurve[0] = 2;
+      offCurve[32] = i;
+      try {
+        p256.Point.fromBytes(offCurve);
+      } catch {
+        break;
+      }
+    }
+    const otherParity = Uint8Array.from(compressed);
+    otherParity[0] ^= 1;
+    const cases: [Uint8Array, Uint8Array, Uint8Array, boolean][] = [
+      [compressed, data, signature, true],
+      [compressed, data, flipped, false],
+      [compressed, new TextEncoder().encode('laurel!'), signature, false],
+      [otherParity, data, signature, false],
+      [offCurve, data, signature, false],
+      [compressed.subarray(1), data, signature, false],
+      [new Uint8Array([4, ...x]), data, signature, false],
+      [compressed, data, signature.subarray(1), false],
+    ];
+    for(const [i, [k, d, sig, expected]] of cases.entries()) {
+      // Twice: the second call uses the cached key.
+      for(let round = 0; round < 2; round++) {
+        expect(nodeVerifyP256(k, d, sig), `case ${i}`).toBe(expected);
+        expect(await verifyP256(k, d, sig), `case ${i} (WebCrypto)`).toBe(expected);
+      }
     }
   });
 

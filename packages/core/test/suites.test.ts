@@ -15,6 +15,7 @@ import {cryptosuite as dbEddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cry
 import * as vc from '@digitalbazaar/vc';
 import {describe, expect, it} from 'vitest';
 import {Canonicalizer} from '../src/canonize.js';
+import {nodeCryptoPorts} from '../src/node.js';
 import {createDocumentLoader, DID_V1_CONTEXT, ED25519_2020_CONTEXT, MULTIKEY_V1_CONTEXT, VC_V1_CONTEXT} from '../src/contexts/index.js';
 import {buildAchievementCredential} from '../src/credential.js';
 import {didKeyDocument, resolveDidKey} from '../src/did.js';
@@ -35,6 +36,7 @@ interface DbVerifyResult {
 const NOW = new Date('2026-01-01T00:00:00Z');
 const CREATED = '2025-01-01T00:00:00Z';
 const canonicalizer = new Canonicalizer(createDocumentLoader());
+const nodeCanonicalizer = new Canonicalizer(createDocumentLoader(), nodeCryptoPorts());
 const dbMessage = (r: DbVerifyResult) => r.error?.errors?.map(e => e.message).join('; ') ?? r.error?.message ?? r.results?.[0]?.error?.message;
 
 /** Laurel's verifier with every suite and did:key resolution (Ed25519 and P-256). */
@@ -158,6 +160,15 @@ describe('ecdsa-rdfc-2019 and ecdsa-jcs-2019 (P-256)', () => {
       expect(signed.proof).toMatchObject({cryptosuite: name, verificationMethod: key.vmId});
       await expectValid(signed);
       await expectTamperFails(signed);
+      // The node:crypto P-256 port (@laurel/core/node) gives the same results as WebCrypto.
+      const nodeVerify = (credential: unknown) => verifyCredential(credential, {canonicalizer: nodeCanonicalizer,
+        resolveController: resolveDidKey, now: () => NOW, suites: ALL_SUITES});
+      const forged = {...signed, credentialSubject: {...signed.credentialSubject, name: 'Forged'}};
+      for(const doc of [signed, forged]) {
+        expect(codesOf(await nodeVerify(doc))).toEqual(codesOf(await laurelVerify(doc)));
+      }
+      expect((await nodeVerify(signed)).verified).toBe(true);
+      expect((await nodeVerify(forged)).verified).toBe(false);
       if(name === 'ecdsa-jcs-2019') await expectValid(reorderKeys(signed) as Credential);
     });
   }

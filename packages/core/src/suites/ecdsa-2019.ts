@@ -12,17 +12,33 @@ import {verifyDataIntegrityProof} from './common.js';
 export const ECDSA_RDFC_2019 = 'ecdsa-rdfc-2019';
 export const ECDSA_JCS_2019 = 'ecdsa-jcs-2019';
 
+/** WebCrypto keys imported for verification, by compressed key (hex); bounded. */
+const MAX_KEYS = 256;
+const imported = new Map<string, Promise<CryptoKey>>();
+
+function importP256(compressed: Uint8Array): Promise<CryptoKey> {
+  let hex = '';
+  for(const b of compressed) hex += b.toString(16).padStart(2, '0');
+  let key = imported.get(hex);
+  if(!key) {
+    // WebCrypto imports only uncompressed points: decompress first (which also rejects points off the curve).
+    const uncompressed = p256.Point.fromBytes(compressed).toBytes(false);
+    key = globalThis.crypto.subtle.importKey('raw', uncompressed as Uint8Array<ArrayBuffer>, {name: 'ECDSA', namedCurve: 'P-256'}, false, ['verify']);
+    key.catch(() => imported.delete(hex));
+    if(imported.size >= MAX_KEYS) imported.delete(imported.keys().next().value as string);
+    imported.set(hex, key);
+  }
+  return key;
+}
+
 /**
- * Verifies an ECDSA P-256 / SHA-256 signature (P1363 r‖s) with WebCrypto. WebCrypto
- * imports only uncompressed points, so the SEC1 compressed key is decompressed
- * first (which also rejects points off the curve). Never throws.
+ * Verifies an ECDSA P-256 / SHA-256 signature (P1363 r‖s) with WebCrypto, the key
+ * imported once per process (issuers sign many credentials with one key). Never throws.
  */
 export async function verifyP256(compressed: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   if(compressed.length !== 33 || signature.length !== 64) return false;
   try {
-    const uncompressed = p256.Point.fromBytes(compressed).toBytes(false);
-    const key = await globalThis.crypto.subtle.importKey('raw', uncompressed as Uint8Array<ArrayBuffer>,
-      {name: 'ECDSA', namedCurve: 'P-256'}, false, ['verify']);
+    const key = await importP256(compressed);
     // VC-DI-ECDSA §3.2.6/§3.3.6: the P-256 signature is over hashData with SHA-256;
     // WebCrypto applies that SHA-256 itself.
     return await globalThis.crypto.subtle.verify({name: 'ECDSA', hash: 'SHA-256'}, key,
@@ -39,7 +55,8 @@ const ecdsaSuite = (name: string, transform: 'rdfc' | 'jcs'): ProofSuite => ({
     ? wrongKey(name, key.kind)
     : verifyDataIntegrityProof({
       cryptosuite: name, transform, signatureLength: 64, signatureName: 'P-256 ECDSA',
-      verifySignature: (data, signature) => verifyP256(key.compressed, data, signature),
+      verifySignature: async (data, signature) => key.compressed.length === 33 && signature.length === 64
+        && await (canonicalizer.verifyP256 ?? verifyP256)(key.compressed, data, signature),
     }, document, proof, canonicalizer),
 });
 
