@@ -4,10 +4,11 @@
 import {randomBytes} from 'node:crypto';
 import {gunzipSync} from 'node:zlib';
 import pg from 'pg';
-import {decodeStatusList, verifyCredential} from '@laurel/core';
+import {decodeStatusList, signPresentation, VC_V2_CONTEXT, verifyCredential} from '@laurel/core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {openDatabase} from '../src/db/open.js';
 import {createLaurel} from '../src/laurel.js';
+import {randomDidKey} from '../../core/test/helpers.js';
 import {ACHIEVEMENT, eventually, ADMIN_TOKEN, api, BACKENDS, createOrg, PUBLIC_URL, startLaurel, type TestLaurel} from './harness.js';
 
 
@@ -389,7 +390,8 @@ describe.each(BACKENDS)('credential lifecycle (%s)', kind => {
 });
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL database', () => {
-  type Instance = {app: Awaited<ReturnType<typeof createLaurel>>['app']; db: Awaited<ReturnType<typeof openDatabase>>};
+  type Instance = {app: Awaited<ReturnType<typeof createLaurel>>['app']; services: Awaited<ReturnType<typeof createLaurel>>['services'];
+    db: Awaited<ReturnType<typeof openDatabase>>};
   /** Runs `body` with two Laurel instances (as two processes would be) on a fresh schema. */
   const withTwins = async (body: (instances: Instance[], admin: pg.Client, schema: string) => Promise<void>) => {
     const url = process.env.TEST_DATABASE_URL!;
@@ -402,8 +404,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL
     try {
       for(let i = 0; i < 2; i++) {
         const db = await openDatabase({databaseUrl: url, dataDir: null, schema});
-        const {app} = await createLaurel({db, masterKey, publicUrl: PUBLIC_URL, adminToken: ADMIN_TOKEN});
-        instances.push({app, db});
+        const {app, services} = await createLaurel({db, masterKey, publicUrl: PUBLIC_URL, adminToken: ADMIN_TOKEN});
+        instances.push({app, services, db});
       }
       await body(instances, admin, schema);
     } finally {
@@ -458,5 +460,14 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two instances on one PostgreSQL
     const fresh = await verify(second.credential);
     expect(fresh.verified, JSON.stringify(fresh.errors)).toBe(true);
     expect(fresh.warnings).toEqual([]);
+    // The same in a presentation: another rotation on b, then a holder presents b's newest credential to a.
+    expect((await api(b.app, apiKey).post('/api/v1/organization/keys/rotate')).statusCode).toBe(200);
+    const holder = randomDidKey();
+    const third = (await api(b.app, apiKey).post('/api/v1/credentials', {achievementId, recipient: {name: 'Twin', did: holder.did}})).json();
+    const vp = await signPresentation({'@context': [VC_V2_CONTEXT], type: ['VerifiablePresentation'], holder: holder.did,
+      verifiableCredential: [third.credential]}, holder.signer, {created: new Date().toISOString(), challenge: 'twin'}, a.services.ctx.canonicalizer);
+    const presented = await a.app.inject({method: 'POST', url: '/presentations/verify', payload: {verifiablePresentation: vp, options: {challenge: 'twin'}}});
+    expect(presented.statusCode, presented.body).toBe(200);
+    expect(presented.json().credentials[0].verified).toBe(true);
   }), 120_000);
 });

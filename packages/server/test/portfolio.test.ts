@@ -13,6 +13,7 @@ import {join} from 'node:path';
 import {type ParsedMail, simpleParser} from 'mailparser';
 import {SMTPServer} from 'smtp-server';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {exportName} from '../src/services/portfolio.js';
 import {ACHIEVEMENT, api, BACKENDS, createOrg, eventually, startLaurel, type TestLaurel} from './harness.js';
 
 const FORM = {'content-type': 'application/x-www-form-urlencoded'};
@@ -422,6 +423,13 @@ describe.each(BACKENDS)('recipient portfolio on %s', kind => {
     } finally {
       rmSync(dir, {recursive: true, force: true});
     }
+  });
+
+  it('names export files by the credential id verbatim, even one that starts with or doubles a dash', () => {
+    for(const id of ['-zlpULip4K2vQ9wWm1pXbA', 'ab--cd_EF-', '_x', 'A'.repeat(22)]) {
+      expect(exportName({issuer_name: 'Acme Academy', achievement_name: 'Data Literacy', id})).toBe(`Acme Academy/Data Literacy-${id}`);
+    }
+    expect(exportName({issuer_name: '../x', achievement_name: '..', id: '../../etc'})).toBe('x/credential-etc');
   });
 
   it('reads a portfolio no faster than its ZIP is downloaded: a client that stops reading holds two pages', async () => {

@@ -183,6 +183,16 @@ export function safeSegment(text: string, fallback: string): string {
   return cleaned || fallback;
 }
 
+/**
+ * A credential's path in the export, without extension: `<issuer>/<achievement>-<id>`. The
+ * names are made safe; the id stays verbatim (base64url is safe in a name, a leading or
+ * doubled `-` included), so every file can be found by its credential's id.
+ */
+export function exportName(row: {issuer_name: string; achievement_name: string; id: string}): string {
+  const id = /^[A-Za-z0-9_-]{1,64}$/.test(row.id) ? row.id : safeSegment(row.id, 'id');
+  return `${safeSegment(row.issuer_name, 'issuer')}/${safeSegment(row.achievement_name, 'credential').slice(0, 60)}-${id}`;
+}
+
 /** Portfolio use cases. */
 export class PortfolioService {
   /** The PDF of a credential for the export; unset (no renderer): the export holds the JSON only. */
@@ -407,7 +417,7 @@ export class PortfolioService {
         const page = await pageRecipientDocuments(this.ctx.db, session.email, after, 100);
         let last: Promise<void> = previous;
         for(const row of page) {
-          const base = `${safeSegment(row.issuer_name, 'issuer')}/${safeSegment(row.achievement_name, 'credential').slice(0, 60)}-${safeSegment(row.id, 'id')}`;
+          const base = exportName(row);
           last = add(Buffer.from(row.document, 'utf8'), `${base}.json`, {mtime: row.issued_at});
           if(this.pdf) {
             try {

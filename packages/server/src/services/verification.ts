@@ -4,7 +4,7 @@
  * documents only under safe-fetch's rules.
  */
 import {ALL_SUITES, type ControllerResolver, createBitstringStatusCheck, didKeyDocument, didWebDocumentUrl, parseJsonStrict,
-  type PresentationOptions, type PresentationResult, StatusListCache, verifyCredential, verifyPresentation, verifyVcJwt,
+  type PresentationOptions, type PresentationResult, StatusListCache, VC_JWT_DATA_URL_PREFIX, verifyCredential, verifyPresentation, verifyVcJwt,
   type VerificationResult, type VerifyPorts} from '@laurel/core';
 import type {CredentialRow} from '../db/rows.js';
 import type {ServiceContext} from './context.js';
@@ -233,8 +233,23 @@ export class VerificationService {
     return staleDidCould(result) && this.forgetIssuerDid(credential) ? verifyCredential(credential, this.ports) : result;
   }
 
-  /** Verifies a presentation and every credential in it, with the same ports. Never throws for an invalid one. */
-  verifyPresentation(presentation: unknown, options: PresentationOptions = {}): Promise<PresentationResult> {
-    return verifyPresentation(presentation, options, this.ports);
+  /**
+   * Verifies a presentation and every credential in it, with the same ports. Never throws for
+   * an invalid one. As for one credential, a stale cached DID document gets one more try.
+   */
+  async verifyPresentation(presentation: unknown, options: PresentationOptions = {}): Promise<PresentationResult> {
+    const result = await verifyPresentation(presentation, options, this.ports);
+    const embedded = (presentation as {verifiableCredential?: unknown} | null)?.verifiableCredential;
+    const list = Array.isArray(embedded) ? embedded : embedded === undefined ? [] : [embedded];
+    let forgot = false;
+    result.credentials.forEach((r, i) => {
+      if(!staleDidCould(r)) return;
+      // An enveloped credential (VC-JOSE) carries the credential as a JWT in its data: URL id.
+      const item = list[i] as {id?: unknown} | undefined;
+      const body = typeof item?.id === 'string' && item.id.startsWith(VC_JWT_DATA_URL_PREFIX)
+        ? jwtPayload(item.id.slice(VC_JWT_DATA_URL_PREFIX.length)) : item;
+      if(this.forgetIssuerDid(body)) forgot = true;
+    });
+    return forgot ? verifyPresentation(presentation, options, this.ports) : result;
   }
 }
