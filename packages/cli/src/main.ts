@@ -47,7 +47,8 @@ Options:
   --csv <file>              The CSV file (UTF-8, UTF-16 with a BOM, or Excel's
                             Windows-1252; delimiter , ; tab or |)
   --xlsx <file>             An Excel workbook instead (its first worksheet)
-  --achievement <id>        The achievement to issue
+  --achievement <id>        The achievement to issue (an id that starts with "-":
+                            --achievement=<id>)
   --url <url>               The server, e.g. https://laurel.example.org
   --api-key <key>           An API key of the organization (or set LAUREL_API_KEY)
   --mapping <json>          The mapping as JSON, e.g.
