@@ -1,6 +1,7 @@
 /** Configuration from environment variables. Only entry points call loadConfig. */
 import {resolve} from 'node:path';
 import {parseMasterKey} from './crypto/master-key.js';
+import {DEFAULT_PGLITE_SHARED_BUFFERS, SHARED_BUFFERS} from './db/pglite.js';
 
 /** Laurel's settings. */
 export interface Config {
@@ -32,6 +33,8 @@ export interface Config {
   mailFrom: {name: string; address: string};
   /** Emails per second per process; 0: no throttle. */
   mailRate: number;
+  /** PGlite's shared_buffers for the data directory (e.g. `32MB`). */
+  pgliteSharedBuffers: string;
 }
 
 /** `Name <address>` or a bare address. */
@@ -92,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
   if(!Number.isFinite(mailRate) || mailRate < 0 || mailRate > 10_000) {
     throw new Error(`MAIL_RATE must be a number of emails per second from 0 (no throttle) to 10000, got "${env.MAIL_RATE}"`);
   }
+  const pgliteSharedBuffers = env.LAUREL_PGLITE_SHARED_BUFFERS || DEFAULT_PGLITE_SHARED_BUFFERS;
+  if(!SHARED_BUFFERS.test(pgliteSharedBuffers)) {
+    throw new Error(`LAUREL_PGLITE_SHARED_BUFFERS must be a size such as 32MB or 128MB, got "${env.LAUREL_PGLITE_SHARED_BUFFERS}"`);
+  }
   return {
     port,
     host: env.HOST ?? '0.0.0.0',
@@ -112,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): Config 
     smtpUrl,
     mailFrom,
     mailRate,
+    pgliteSharedBuffers,
   };
 }

@@ -10,7 +10,7 @@ import {browserBundle} from './pages/browser-bundle.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = (msg: string) => console.log(`[laurel] ${msg}`);
-  const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir});
+  const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffers: config.pgliteSharedBuffers});
   log(config.databaseUrl ? 'Database: PostgreSQL (DATABASE_URL), migrations applied.' : `Database: embedded PGlite in ${config.dataDir}/pgdata.`);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir, log);
   // Process tests only: a long test job to kill -9 half way (jobs/test-steps.ts).

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     console.error('[laurel worker] needs DATABASE_URL (PostgreSQL). With the embedded database, `npm start` runs the jobs in the server process.');
     process.exit(2);
   }
-  const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir});
+  const db = await openDatabase({databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteSharedBuffers: config.pgliteSharedBuffers});
   const masterKey = loadMasterKey(config.masterKey, config.dataDir, log);
   const options = laurelOptions(config, db, masterKey);
   const services = createServices({...options, jobs: {...options.jobs, workers: true}});

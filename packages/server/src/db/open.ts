@@ -6,10 +6,11 @@ import {openPglite} from './pglite.js';
 import {openPostgres} from './postgres.js';
 
 /** DATABASE_URL → PostgreSQL; otherwise PGlite in `<dataDir>/pgdata` (or in memory when dataDir is null). */
-export async function openDatabase(options: {databaseUrl?: string; dataDir: string | null; schema?: string}): Promise<Database> {
+export async function openDatabase(options: {databaseUrl?: string; dataDir: string | null; schema?: string; pgliteSharedBuffers?: string}):
+  Promise<Database> {
   const db = options.databaseUrl
     ? await openPostgres(options.databaseUrl, {schema: options.schema})
-    : await openPglite(options.dataDir ? join(options.dataDir, 'pgdata') : undefined);
+    : await openPglite(options.dataDir ? join(options.dataDir, 'pgdata') : undefined, {sharedBuffers: options.pgliteSharedBuffers});
   try {
     await migrate(db);
   } catch(error) {
