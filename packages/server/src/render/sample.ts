@@ -2,10 +2,9 @@
 import {laurelPath, toSvgPath} from './geometry.js';
 import {svgToPng} from './png.js';
 import {safeBrand} from './scene.js';
-import type {AssetLoader, Brand, RenderData} from './template.js';
+import {type AssetLoader, type Brand, DEFAULT_BRAND, type RenderData} from './template.js';
 
-/** Laurel's default brand (navy and gold). */
-export const DEFAULT_BRAND: Brand = {primary: '#1f3a5f', secondary: '#b08d3c', text: '#1c1c1c'};
+export {DEFAULT_BRAND};
 
 /** Sample data for previews. */
 export function sampleRenderData(locale: 'en' | 'sv' = 'en', brand: Brand = DEFAULT_BRAND): RenderData {

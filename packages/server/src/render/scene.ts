@@ -7,7 +7,7 @@ import QRCode from 'qrcode';
 import {circlePath, cornerPaths, ellipsePath, guillochePaths, laurelPath, type PathData, qrPath, rectPath, starPath} from './geometry.js';
 import {fitImage, type RasterImage, sniffImage} from './images.js';
 import {layoutText, type Rect, type TextLayout, type TextStyle} from './layout.js';
-import {canvasSize, type AssetLoader, type Background, type Block, type Border, type Brand, type Color, type RenderData,
+import {canvasSize, DEFAULT_BRAND, type AssetLoader, type Background, type Block, type Border, type Brand, type Color, type RenderData,
   type TemplateLayout} from './template.js';
 import {fillPlaceholders, formatDate, sanitizeText, verifyLine} from './text.js';
 
@@ -35,7 +35,6 @@ export interface Scene {
 }
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
-const DEFAULT_BRAND: Brand = {primary: '#1f3a5f', secondary: '#c9a227', text: '#1b1b1b'};
 
 /** The brand with every colour checked (brand colours are user input that lands in SVG attributes). */
 export function safeBrand(brand: Brand | undefined): Brand {

@@ -215,6 +215,9 @@ export interface Brand {
   text: string;
 }
 
+/** Laurel's default brand (navy and gold): organizations without colours, and any colour that is not one. */
+export const DEFAULT_BRAND: Brand = {primary: '#1f3a5f', secondary: '#b08d3c', text: '#1c1c1c'};
+
 /** Everything a render needs about one credential. Every string is untrusted user text. */
 export interface RenderData {
   recipient: {name: string};

@@ -10,7 +10,8 @@ import {bakePng, bakeSvg} from '@laurel/core';
 import type {OrganizationRow} from '../db/rows.js';
 import {findRender, findRenderSource, layoutOf, pickTemplate, type RenderSourceRow, upsertRender} from '../db/templates-repo.js';
 import {notFound} from '../errors.js';
-import {type RenderData, renderOgImage, renderPdf, renderPng, renderSvg, type TemplateLayout, validateTemplate} from '../render/index.js';
+import type {RenderData, TemplateLayout} from '../render/template.js';
+import {validateTemplate} from '../render/validate.js';
 import type {AssetService} from './assets.js';
 import type {ServiceContext} from './context.js';
 import type {AttachmentContext} from './mail/email.js';
@@ -266,6 +267,8 @@ export class RenderService {
   }
 
   private async make(source: Source, kind: RenderKind, template: ChosenTemplate): Promise<Buffer> {
+    // The drawing stack (pdfkit, fontkit, resvg: ~25 MB resident) is loaded by the first render, not with the server.
+    const {renderOgImage, renderPdf, renderPng, renderSvg} = await import('../render/index.js');
     const data = renderDataOf(source);
     const assets = this.assets.loader(source.org);
     switch(kind) {

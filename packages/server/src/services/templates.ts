@@ -9,8 +9,11 @@ import type {OrganizationRow} from '../db/rows.js';
 import {findTemplate, findTemplatesForShare, findTemplateVersion, findTemplateWithLayout, insertTemplate, insertTemplateVersion,
   listTemplates, listTemplateVersions, setTemplateArchived, setTemplateVersion, type TemplateRow} from '../db/templates-repo.js';
 import {DomainError, notFound} from '../errors.js';
-import {type AssetLoader, type Brand, DEFAULT_BRAND, type RenderData, renderPdf, renderPng, renderSvg, sampleLogo, sampleRenderData,
-  STARTER_TEMPLATES, type TemplateFormat, type TemplateLayout, type TemplateProblem, validateTemplate} from '../render/index.js';
+// The drawing stack (pdfkit, fontkit, resvg) is loaded by the first preview, not with the server: see renders.ts.
+import {STARTER_TEMPLATES} from '../render/starters.js';
+import {type AssetLoader, type Brand, DEFAULT_BRAND, type RenderData, type TemplateFormat, type TemplateLayout,
+  type TemplateProblem} from '../render/template.js';
+import {validateTemplate} from '../render/validate.js';
 import type {Actor} from './actor.js';
 import type {AssetService} from './assets.js';
 import type {AuditService} from './audit.js';
@@ -287,6 +290,7 @@ export class TemplateService {
       if(!checked.ok) throw invalidTemplate(checked.problems);
       layout = checked.layout;
     }
+    const {renderPdf, renderPng, renderSvg, sampleLogo, sampleRenderData} = await import('../render/index.js');
     const brand = brandOf(org);
     const data = withSample(sampleRenderData(sample.locale ?? 'en', brand), sample);
     // A preview of an organization without an uploaded logo shows a placeholder where the logo goes.
