@@ -2,18 +2,22 @@
  * Child process of bench/batch.ts, so that the server's memory is measured alone (not the
  * bench's HTTP client, not the CSV text, not another scenario's leftovers).
  *
- *   node --import tsx bench/batch-server.ts setup <pglite dataDir | postgres schema>
+ * Run the way `npm start` runs the server (packages/server/bin/run.mjs, with its Node flags):
+ *
+ *   node --max-old-space-size=1024 packages/server/bin/run.mjs bench/batch-server.ts setup <pglite dataDir | postgres schema>
  *     First start: opens the database (on PGlite this runs initdb in the process), applies
  *     the migrations, creates an organization and an achievement, prints one JSON line
  *     {apiKey, achievementId} and exits.
- *   node --import tsx bench/batch-server.ts serve <pglite dataDir | postgres schema>
+ *   node … bench/batch-server.ts serve <pglite dataDir | postgres schema>
  *     A restart on that database, as a laptop server runs after its first day: listens on
  *     127.0.0.1 and prints {address}. It stops (closing server and database) when its stdin
  *     closes, on SIGTERM, or after BENCH_BATCH_SERVER_TIMEOUT_SECONDS (default 600).
  *
  * Environment: BENCH_MASTER_KEY (hex, the same for both steps), BENCH_BATCH_DATABASE_URL
- * (PostgreSQL; absent: PGlite), BENCH_BATCH_MEMLOG=1 (print process.memoryUsage() every 2 s).
+ * (PostgreSQL; absent: PGlite), BENCH_BATCH_MEMLOG=1 (print /proc's resident memory and
+ * process.memoryUsage() every 2 s).
  */
+import {readFileSync} from 'node:fs';
 import {openDatabase} from '../packages/server/src/db/open.js';
 import {createLaurel} from '../packages/server/src/laurel.js';
 
@@ -71,7 +75,10 @@ if(mode === 'setup') {
   if(process.env.BENCH_BATCH_MEMLOG) {
     setInterval(() => {
       const m = process.memoryUsage();
-      process.stderr.write(`memory: ${Object.entries(m).map(([k, v]) => `${k} ${(v / 1048576).toFixed(0)}`).join(', ')}\n`);
+      // Resident memory from /proc (the whole process: this thread, the signing threads, PGlite's engine).
+      const status = readFileSync('/proc/self/status', 'utf8');
+      const proc = ['VmRSS', 'RssAnon', 'RssFile'].map(k => `${k} ${(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1]) / 1024).toFixed(0)}`);
+      process.stderr.write(`memory: ${[...proc, ...Object.entries(m).map(([k, v]) => `${k} ${(v / 1048576).toFixed(0)}`)].join(', ')}\n`);
     }, 2000).unref();
   }
 }

@@ -16,6 +16,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {Canonicalizer, createDocumentLoader, signCredential} from '@laurel/core';
 import {fileURLToPath} from 'node:url';
+import {launchArgs, NODE_FLAGS} from '../packages/server/bin/run.mjs';
 import {benchKey, nextCredential, nodeSigner, CREATED} from './fixtures.js';
 import {fmtRate, table} from './measure.js';
 
@@ -49,8 +50,10 @@ function memoryOf(pid: number): {rssMb: number; peakMb: number} | null {
 
 /** Runs bench/batch-server.ts and resolves with its first stdout line (JSON) and the child. */
 function child(mode: 'setup' | 'serve', where: string, env: NodeJS.ProcessEnv): Promise<{proc: ChildProcess; line: any; exited: Promise<number | null>}> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./batch-server.ts', import.meta.url)), mode, where],
-    {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, ...env}});
+  // Started as `npm start` starts the server (bin/run.mjs, its Node flags); BENCH_NODE_FLAGS adds flags after them.
+  const args = launchArgs(fileURLToPath(new URL('./batch-server.ts', import.meta.url)), [mode, where]);
+  args.splice(NODE_FLAGS.length, 0, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+  const proc = spawn(process.execPath, args, {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, ...env}});
   const exited = new Promise<number | null>(resolve => proc.on('exit', code => resolve(code)));
   return new Promise((resolve, reject) => {
     let buffered = '';

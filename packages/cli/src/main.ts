@@ -346,8 +346,9 @@ async function workerCommand(args: string[]): Promise<number> {
   if(args.length) throw new UsageError('laurel worker takes no arguments: it is configured by the environment (DATABASE_URL, LAUREL_MASTER_KEY, SMTP_URL, …)');
   const {spawn} = await import('node:child_process');
   const {fileURLToPath} = await import('node:url');
+  const {launchArgs} = await import('../../server/bin/run.mjs');
   const entry = fileURLToPath(new URL('../../server/src/worker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {stdio: 'inherit', env: process.env});
+  const child = spawn(process.execPath, launchArgs(entry), {stdio: 'inherit', env: process.env});
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));

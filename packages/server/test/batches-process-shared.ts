@@ -2,6 +2,7 @@
 // files so that the two 10,000-row runs can go on in parallel.
 import {spawn} from 'node:child_process';
 import {afterAll, expect} from 'vitest';
+import {launchArgs} from '../bin/run.mjs';
 import {childEnv, killAll, REPO_ROOT, removeTempDirs, type ServerProcess} from './process-helpers.js';
 
 export const API_KEY_LINE = /Demo API key[^:]*: (lrl_\S+)/;
@@ -50,7 +51,7 @@ export async function uploadBatch(server: ServerProcess, apiKey: string): Promis
 
 /** A `laurel worker` process (packages/server/src/worker.ts); resolves once it runs. */
 export async function startWorker(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/worker.ts'], {cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe']});
+  const child = spawn(process.execPath, launchArgs('packages/server/src/worker.ts'), {cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe']});
   let out = '';
   child.stdout!.on('data', c => { out += c; });
   child.stderr!.on('data', c => { out += c; });

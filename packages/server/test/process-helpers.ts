@@ -8,6 +8,7 @@ import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {launchArgs} from '../bin/run.mjs';
 
 /** The monorepo root: child processes run from here, as `npm start` does. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -80,9 +81,9 @@ export interface ServerProcess {
 
 const running = new Set<ServerProcess>();
 
-/** Spawns `node --import tsx packages/server/src/main.ts` with the given environment. Does not wait for it to start. */
+/** Spawns the server as `npm start` does (bin/run.mjs, packages/server/src/main.ts) with the given environment. Does not wait for it to start. */
 export function spawnServer(options: {env: Record<string, string>; port: number; dataDir: string}): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/main.ts'], {
+  const child = spawn(process.execPath, launchArgs('packages/server/src/main.ts'), {
     cwd: REPO_ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -184,7 +185,7 @@ export function runToEnd(args: string[], options: {env?: Record<string, string>;
 
 /** Runs the server entry point with `env` and waits for it to exit (for configurations that must be refused). */
 export function runServerToEnd(env: Record<string, string>, timeoutMs = START_TIMEOUT_MS): Promise<Finished> {
-  return runToEnd(['--import', 'tsx', 'packages/server/src/main.ts'], {env, timeoutMs});
+  return runToEnd(launchArgs('packages/server/src/main.ts'), {env, timeoutMs});
 }
 
 /** A server's output, for failure messages. */
