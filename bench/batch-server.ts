@@ -14,7 +14,8 @@
  *     closes, on SIGTERM, or after BENCH_BATCH_SERVER_TIMEOUT_SECONDS (default 600).
  *
  * Environment: BENCH_MASTER_KEY (hex, the same for both steps), BENCH_BATCH_DATABASE_URL
- * (PostgreSQL; absent: PGlite), BENCH_BATCH_MEMLOG=1 (print /proc's resident memory and
+ * (PostgreSQL; absent: PGlite), BENCH_BATCH_OUTBOX (a directory: mail on, written there as .eml files, at
+ * the default MAIL_RATE), BENCH_BATCH_MEMLOG=1 (print /proc's resident memory and
  * process.memoryUsage() every 2 s).
  */
 import {readFileSync} from 'node:fs';
@@ -30,8 +31,11 @@ if((mode !== 'setup' && mode !== 'serve') || !where || !process.env.BENCH_MASTER
 }
 
 const db = await openDatabase(url ? {databaseUrl: url, dataDir: null, schema: where} : {dataDir: where});
+// BENCH_BATCH_OUTBOX: mail on, as `npm start` runs it without SMTP_URL (.eml files there, the default MAIL_RATE).
+const outbox = process.env.BENCH_BATCH_OUTBOX;
 const {app} = await createLaurel({db, masterKey: Buffer.from(process.env.BENCH_MASTER_KEY, 'hex'), publicUrl: 'http://127.0.0.1',
-  adminToken: ADMIN, uploadLimits: {maxRows: 1_000_000, maxBytes: 1024 ** 3, maxFieldLength: 4096}});
+  adminToken: ADMIN, uploadLimits: {maxRows: 1_000_000, maxBytes: 1024 ** 3, maxFieldLength: 4096},
+  ...(outbox ? {mail: {outboxDir: outbox}} : {})});
 const address = await app.listen({host: '127.0.0.1', port: 0});
 
 let stopping = false;
@@ -54,8 +58,11 @@ if(mode === 'setup') {
       return JSON.parse(text) as Record<string, any>;
     };
     const org = await post('/api/v1/organizations', {name: 'Bench Academy'}, ADMIN);
+    // A certificate template, so that each email carries its PDF when mail is on.
+    const template = await post('/api/v1/templates', {starter: 'classic-certificate'}, org.apiKey);
     const ach = await post('/api/v1/achievements', {name: 'Bench Badge', description: 'Issued by the benchmark.',
-      criteria: {narrative: 'Ran the benchmark.'}, achievementType: 'MicroCredential', validityMonths: 24}, org.apiKey);
+      criteria: {narrative: 'Ran the benchmark.'}, achievementType: 'MicroCredential', validityMonths: 24,
+      templates: {certificate: template.id}}, org.apiKey);
     process.stdout.write(`${JSON.stringify({apiKey: org.apiKey, achievementId: ach.id})}\n`);
     // Stay until the parent has read this process's peak memory and closes stdin.
     process.stdin.on('end', () => void stop(0));

@@ -11,7 +11,8 @@
  *   (p)  /c/<id> page throughput with autocannon, server on one core (bench/page.ts)
  *   (s1–s3) status slot allocation, list re-publishing, the status check's cost (bench/lifecycle.ts;
  *        BENCH_LIFECYCLE=0 skips, BENCH_ALLOC_COUNT, BENCH_DATABASE_URL for PostgreSQL)
- *   (b1) 100,000 CSV rows issued end to end (bench/batch.ts; BENCH_BATCH=0 skips, BENCH_BATCH_ROWS)
+ *   (b1) 100,000 CSV rows issued end to end, then once more with emails on (bench/batch.ts; BENCH_BATCH=0 skips,
+ *        BENCH_BATCH_ROWS, BENCH_BATCH_EMAIL=0 skips the emails run)
  *   (m1) email throughput against an in-process SMTP server (bench/email.ts; BENCH_EMAIL=0 skips)
  *   (r0–r8) PDF/SVG/PNG/OG render times vs a minimal pdfkit document (bench/render.ts; BENCH_RENDER=0 skips)
  *   (v4–v7) verify-only formats (bench/formats.ts; BENCH_FORMATS=0 skips)
