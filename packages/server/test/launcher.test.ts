@@ -2,16 +2,23 @@
  * packages/server/bin/run.mjs, the launcher `npm start`, `npm run worker` and `laurel worker`
  * go through: TypeScript bundled to plain JavaScript, npm packages from node_modules, each
  * module keeping its own import.meta.url, lazy imports kept lazy, builds reused until an
- * input changes, and Node's heap flag applied. Real child processes, no loader in them.
+ * input changes, and Node's heap flag applied. Real child processes, no loader in them; and
+ * `laurel worker` (the CLI) going through it, against a real PostgreSQL when TEST_DATABASE_URL is set.
  */
+import {spawn} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {toBase58btc} from '@laurel/core';
+import pg from 'pg';
 import {afterAll, describe, expect, it} from 'vitest';
 import {buildEntry, launchArgs, NODE_FLAGS} from '../bin/run.mjs';
-import {REPO_ROOT, runToEnd} from './process-helpers.js';
+import {childEnv, removeTempDirs, REPO_ROOT, runToEnd, tempDir} from './process-helpers.js';
+
+const CLI = 'packages/cli/bin/laurel.js';
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/launcher/entry.ts', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../bin/run.mjs', import.meta.url));
@@ -19,6 +26,7 @@ const temps: string[] = [];
 
 afterAll(() => {
   for(const dir of temps) rmSync(dir, {recursive: true, force: true});
+  removeTempDirs();
 });
 
 /** A throwaway entry (relative imports only) in its own temporary directory; its builds are removed afterwards. */
@@ -116,6 +124,43 @@ describe('bin/run.mjs', () => {
     for(const [script, entry] of [['start', 'packages/server/src/main.ts'], ['worker', 'packages/server/src/worker.ts']]) {
       expect(scripts[script]).toBe(`node ${NODE_FLAGS.join(' ')} packages/server/bin/run.mjs ${entry}`);
       expect(existsSync(resolve(REPO_ROOT, entry))).toBe(true);
+    }
+  });
+});
+
+describe('laurel worker (the CLI), started through the launcher', () => {
+  it('refuses arguments, and the embedded database, with a clear message', async () => {
+    const extra = await runToEnd([CLI, 'worker', 'now']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain('laurel worker takes no arguments');
+    const embedded = await runToEnd([CLI, 'worker'], {env: {LAUREL_DATA_DIR: tempDir()}});
+    expect(embedded.code).toBe(2);
+    expect(embedded.stderr).toContain('needs DATABASE_URL');
+  });
+
+  it.skipIf(!TEST_DATABASE_URL)('runs the jobs against PostgreSQL and stops cleanly on SIGTERM', async () => {
+    const dbName = `laurel_launch_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({connectionString: TEST_DATABASE_URL});
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    try {
+      const url = new URL(TEST_DATABASE_URL!);
+      url.pathname = `/${dbName}`;
+      const child = spawn(process.execPath, [CLI, 'worker'], {cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+        env: childEnv({DATABASE_URL: url.toString(), LAUREL_DATA_DIR: tempDir(), LAUREL_MASTER_KEY: randomBytes(32).toString('hex')})});
+      let out = '';
+      child.stdout.on('data', c => { out += c; });
+      child.stderr.on('data', c => { out += c; });
+      const exited = new Promise<number | null>(ok => child.on('exit', code => ok(code)));
+      const deadline = Date.now() + 60_000;
+      while(!out.includes('Laurel worker is running') && Date.now() < deadline && child.exitCode === null) await new Promise(r => setTimeout(r, 100));
+      expect(out).toContain('Laurel worker is running');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('SIGTERM: finishing the jobs in hand');
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await admin.end();
     }
   });
 });
