@@ -30,8 +30,13 @@ import {dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** Under packages/server, so that bare imports from the build resolve to the workspace's node_modules. */
-const CACHE = fileURLToPath(new URL('../node_modules/.cache/laurel/', import.meta.url));
+/**
+ * Where builds go: under packages/server by default, so that bare imports from a build resolve
+ * to the workspace's node_modules. LAUREL_BUILD_CACHE moves it (a directory inside the checkout,
+ * for the same reason).
+ */
+const CACHE = process.env.LAUREL_BUILD_CACHE ? resolve(process.env.LAUREL_BUILD_CACHE)
+  : fileURLToPath(new URL('../node_modules/.cache/laurel/', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 /**
  * Node's flags for a Laurel process (package.json's start and worker scripts say the same;
@@ -68,9 +73,17 @@ function tsconfigRaw() {
     useDefineForClassFields: compilerOptions.useDefineForClassFields}};
 }
 
+/** The build cache cannot be written (a read-only checkout, another user's node_modules). */
+export class CacheWriteError extends Error {
+  constructor(cause) {
+    super(`cannot write the build cache in ${CACHE}: ${cause?.message ?? cause}`, {cause});
+  }
+}
+
 /**
  * Bundles `entry` (a .ts file) unless a build of it is current; returns the built main
- * module's path.
+ * module's path. Throws esbuild's error for code that does not compile, CacheWriteError
+ * when the build cannot be stored.
  */
 export async function buildEntry(entry) {
   const source = resolve(entry);
@@ -115,25 +128,29 @@ export async function buildEntry(entry) {
   for(const f of result.outputFiles) hash.update(f.path).update(f.contents);
   const build = hash.digest('hex').slice(0, 16);
   const target = join(dir, build);
-  if(stampOf(join(target, 'main.mjs')) === null) {
-    const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-    for(const f of result.outputFiles) {
-      const out = join(temp, relative(join(dir, 'out'), f.path));
-      mkdirSync(dirname(out), {recursive: true});
-      writeFileSync(out, f.contents);
+  try {
+    if(stampOf(join(target, 'main.mjs')) === null) {
+      const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
+      for(const f of result.outputFiles) {
+        const out = join(temp, relative(join(dir, 'out'), f.path));
+        mkdirSync(dirname(out), {recursive: true});
+        writeFileSync(out, f.contents);
+      }
+      try {
+        renameSync(temp, target);
+      } catch(error) {
+        // Another process wrote the same build first.
+        rmSync(temp, {recursive: true, force: true});
+        if(stampOf(join(target, 'main.mjs')) === null) throw error;
+      }
     }
-    try {
-      renameSync(temp, target);
-    } catch(error) {
-      // Another process wrote the same build first.
-      rmSync(temp, {recursive: true, force: true});
-      if(stampOf(join(target, 'main.mjs')) === null) throw error;
-    }
+    const stamps = Object.fromEntries([...inputs].map(f => [f, stampOf(f)]));
+    const manifestTemp = `${manifestFile}.tmp-${process.pid}`;
+    writeFileSync(manifestTemp, JSON.stringify({build, inputs: stamps}));
+    renameSync(manifestTemp, manifestFile);
+  } catch(error) {
+    throw new CacheWriteError(error);
   }
-  const stamps = Object.fromEntries([...inputs].map(f => [f, stampOf(f)]));
-  const manifestTemp = `${manifestFile}.tmp-${process.pid}`;
-  writeFileSync(manifestTemp, JSON.stringify({build, inputs: stamps}));
-  renameSync(manifestTemp, manifestFile);
   prune(dir, build);
   return join(target, 'main.mjs');
 }
@@ -157,14 +174,21 @@ if(process.argv[1] && resolve(process.argv[1]) === SELF) {
     process.stderr.write('usage: node packages/server/bin/run.mjs <entry.ts> [args…]\n');
     process.exit(2);
   }
-  let main;
+  let main = null;
   try {
     main = await buildEntry(entry);
   } catch(error) {
-    process.stderr.write(`[laurel] could not build ${entry}: ${error?.message ?? error}\n`);
-    process.exit(1);
+    if(!(error instanceof CacheWriteError)) {
+      process.stderr.write(`[laurel] could not build ${entry}: ${error?.message ?? error}\n`);
+      process.exit(1);
+    }
+    // Still start, as before there was a launcher: the sources through tsx, at a cost in memory.
+    process.stderr.write(`[laurel] ${error.message}. Running the TypeScript sources through tsx instead, which keeps ~70 MB ` +
+      'more resident; make that directory writable, or set LAUREL_BUILD_CACHE to a writable directory inside the checkout.\n');
+    const {register} = await import('tsx/esm/api');
+    register({tsconfig: false});
   }
   // The entry sees the arguments as if it had been run directly.
   process.argv.splice(1, 2, resolve(entry));
-  await import(pathToFileURL(main).href);
+  await import(pathToFileURL(main ?? resolve(entry)).href);
 }

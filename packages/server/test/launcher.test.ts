@@ -68,6 +68,21 @@ describe('bin/run.mjs', () => {
     expect(report.heapLimitMb).toBeGreaterThanOrEqual(limit);
     expect(report.heapLimitMb).toBeLessThan(limit + 128);
     expect(report.typescriptLoader).toBe(false);
+    expect(report.runningFrom).toContain('/node_modules/.cache/laurel/');
+    expect(report.runningFrom).toContain('main.mjs:');
+  });
+
+  it('still starts when the build cannot be stored, through tsx, and says so', async () => {
+    const out = await runToEnd(launchArgs(FIXTURE, ['x']), {env: {LAUREL_BUILD_CACHE: '/dev/null/laurel-build'}});
+    expect(out.code).toBe(0);
+    expect(out.stderr).toContain('[laurel] cannot write the build cache in /dev/null/laurel-build');
+    expect(out.stderr).toContain('Running the TypeScript sources through tsx instead');
+    const report = JSON.parse(out.stdout);
+    expect(report.runningFrom).toContain(FIXTURE);
+    expect(report.url).toBe(pathToFileURL(FIXTURE).href);
+    expect(report.argv).toEqual([FIXTURE, 'x']);
+    expect(report.besideMe).toBe('next to entry.ts');
+    expect(report.heapLimitMb).toBeLessThan(1200);
   });
 
   it('reuses a build until one of its inputs changes, and keeps the old build for processes that still use it', async () => {
