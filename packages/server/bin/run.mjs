@@ -105,7 +105,7 @@ export async function buildEntry(entry) {
     setup(build) {
       // Each of our modules keeps its source file's URL as import.meta.url.
       build.onLoad({filter: /\.[cm]?ts$/}, async args => {
-        if(args.path.includes(`${'/'}node_modules${'/'}`)) return undefined;
+        if(/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
         const {code} = await esbuild.transform(await readFile(args.path, 'utf8'), {loader: 'ts', format: 'esm', sourcefile: args.path,
           tsconfigRaw: tsconfig, define: {'import.meta.url': JSON.stringify(pathToFileURL(args.path).href)}});
         return {contents: code, loader: 'js', resolveDir: dirname(args.path)};
