@@ -16,7 +16,7 @@ import {requestHash, type StoredResponse} from './idempotency.js';
 import type {ActiveSigner, OrganizationService} from './organizations.js';
 import {decodeCursor, encodeCursor} from './pagination.js';
 import {SignPool} from './sign-pool.js';
-import {signTasks} from './sign-task.js';
+import {type SignTask, signTasks} from './sign-task.js';
 import type {StatusListService, StatusSlot} from './status-lists.js';
 
 /** A request to issue one credential (validated at the edge). */
@@ -78,6 +78,43 @@ interface IssueJob {
 }
 
 type Outcome = {result: StoredResponse<CredentialView>} | {error: unknown};
+
+/** A job admitted for issuance, with its credential id. */
+interface Accepted {
+  job: IssueJob;
+  achievement: AchievementRow;
+  dates: ReturnType<typeof validityWindow>;
+  id: string;
+}
+
+/** Jobs after admission: the accepted ones with their keys and slots; the refused ones already in `outcomes`. */
+interface Admitted {
+  jobs: IssueJob[];
+  outcomes: Map<IssueJob, Outcome>;
+  accepted: Accepted[];
+  signers: Map<string, ActiveSigner>;
+  slots: Map<string, StatusSlot>;
+  now: Date;
+}
+
+/** An accepted job's unsigned credential, as a signing task. */
+interface Built {
+  a: Accepted;
+  task: SignTask;
+}
+
+/** A signed credential's row, ready to store. */
+interface ToStore {
+  job: IssueJob;
+  row: CredentialRow;
+  credential: AchievementCredential;
+}
+
+/** A bulk chunk admitted and built (CredentialService.prepareBulk), to be signed and stored. */
+export interface PreparedBulk {
+  readonly admitted: Admitted;
+  readonly built: Built[];
+}
 
 /** The validity window of a new credential: explicit dates, else the achievement's validity period. */
 function validityWindow(input: IssueCredentialInput, achievement: AchievementRow, now: Date) {
@@ -226,21 +263,6 @@ export class CredentialService {
     return result;
   }
 
-  /**
-   * Issues several credentials inside the caller's transaction (bulk issuance): the same
-   * path as a group commit, without the queue. Each item gets its credential or its error;
-   * nothing is written for an item that failed.
-   */
-  async issueWithin(tx: Queryable, items: {org: OrganizationRow; input: IssueCredentialInput; actor: Actor}[]):
-    Promise<({view: CredentialView} | {error: unknown})[]> {
-    const jobs: IssueJob[] = items.map(i => ({...i, hash: '', resolve: () => undefined, reject: () => undefined}));
-    const outcomes = await this.issueInTransaction(tx, jobs);
-    return jobs.map(job => {
-      const outcome = outcomes.get(job)!;
-      return 'error' in outcome ? {error: outcome.error} : {view: outcome.result.body};
-    });
-  }
-
   /** One group commit. If the transaction fails, each job is retried alone so one bad job cannot sink the others. */
   private async runBatch(jobs: IssueJob[]): Promise<void> {
     let outcomes: Map<IssueJob, Outcome>;
@@ -293,6 +315,85 @@ export class CredentialService {
   }
 
   private async issueOnce(tx: Queryable, jobs: IssueJob[]): Promise<Map<IssueJob, Outcome>> {
+    const admitted = await this.admit(tx, jobs);
+    const toStore: ToStore[] = [];
+    let pooled = false;
+    if(this.signPool && admitted.accepted.length >= POOL_MIN) {
+      // Bulk: build every credential here, sign them on all cores, then make the rows. If a worker
+      // fails (one credential that cannot be signed), the chunk is signed here, one by one, so the
+      // failure stays with its own row.
+      try {
+        const built = this.buildAll(admitted);
+        const signed = await this.signPool.signAll(built.map(b => b.task), share => signTasks(share, this.ctx.canonicalizer));
+        built.forEach((b, i) => toStore.push(this.rowOf(admitted, b.a, signed[i])));
+        pooled = true;
+        this.signedOnThreads += built.length;
+      } catch {
+        toStore.length = 0;
+      }
+    }
+    if(!pooled) toStore.push(...await this.signHere(admitted, admitted.accepted));
+    await this.store(tx, admitted, toStore);
+    return admitted.outcomes;
+  }
+
+  /**
+   * Bulk issuance, first half (batches): admits `items` in the caller's transaction (the
+   * issuer's key, the achievements, status slots for the accepted ones) and builds their
+   * unsigned documents. Sign them with signBulk outside any transaction, store them with
+   * storeBulk in a later one. Slots of a preparation that is never stored stay allocated
+   * and unused (a crash, a cancel, rows another run issued first): never reused, harmless.
+   */
+  async prepareBulk(tx: Queryable, items: {org: OrganizationRow; input: IssueCredentialInput; actor: Actor}[]): Promise<PreparedBulk> {
+    const jobs: IssueJob[] = items.map(i => ({...i, hash: '', resolve: () => undefined, reject: () => undefined}));
+    const admitted = await this.admit(tx, jobs);
+    return {admitted, built: this.buildAll(admitted)};
+  }
+
+  /**
+   * Signs a preparation on the signing threads (in this thread when it is small or there are
+   * none). Resolves with the signed documents in order, or null when a thread failed (storeBulk
+   * then signs one by one, so an error stays with its own row). Touches no database.
+   */
+  signBulk(prepared: PreparedBulk): Promise<Record<string, unknown>[] | null> {
+    const tasks = prepared.built.map(b => b.task);
+    if(tasks.length === 0) return Promise.resolve([]);
+    const pool = this.signPool && tasks.length >= POOL_MIN ? this.signPool : null;
+    const signing = pool ? pool.signAll(tasks) : signTasks(tasks, this.ctx.canonicalizer);
+    return signing.then(signed => {
+      if(pool) this.signedOnThreads += signed.length;
+      return signed;
+    }, () => null);
+  }
+
+  /**
+   * Bulk issuance, second half: stores the signed credentials of a preparation in the caller's
+   * transaction (rows, audit entries) for the items `keep` accepts (their batch rows still
+   * pending); the others are left out, and answered `skipped`. Items refused while admitting
+   * get their error.
+   */
+  async storeBulk(tx: Queryable, prepared: PreparedBulk, signed: Record<string, unknown>[] | null, keep: (index: number) => boolean):
+    Promise<({view: CredentialView} | {error: unknown} | {skipped: true})[]> {
+    const {admitted, built} = prepared;
+    const index = new Map(admitted.jobs.map((job, i) => [job, i]));
+    const kept = built.map((b, i) => ({b, i})).filter(({b}) => keep(index.get(b.a.job)!));
+    const toStore = signed
+      ? kept.map(({b, i}) => this.rowOf(admitted, b.a, signed[i]))
+      : await this.signHere(admitted, kept.map(({b}) => b.a));
+    await this.store(tx, admitted, toStore);
+    return admitted.jobs.map((job, i) => {
+      if(!keep(i)) return {skipped: true as const};
+      const outcome = admitted.outcomes.get(job)!;
+      return 'error' in outcome ? {error: outcome.error} : {view: outcome.result.body};
+    });
+  }
+
+  /**
+   * Admission, in the transaction: the issuers' keys and the achievements, each job checked
+   * (achievement, validity, idempotency key), and status slots for the accepted ones. Jobs
+   * refused here already have their outcome.
+   */
+  private async admit(tx: Queryable, jobs: IssueJob[]): Promise<Admitted> {
     const outcomes = new Map<IssueJob, Outcome>();
     const now = this.ctx.now();
     const signers = new Map<string, ActiveSigner>();
@@ -311,7 +412,7 @@ export class CredentialService {
     }
     // Achievements are read inside the transaction: an archive that committed first wins.
     const achievementRows = new Map(rows.map(a => [`${a.organization_id}/${a.id}`, a]));
-    const accepted: {job: IssueJob; achievement: AchievementRow; dates: ReturnType<typeof validityWindow>; id: string}[] = [];
+    const accepted: Accepted[] = [];
     for(const job of jobs) {
       try {
         const achievement = achievementRows.get(`${job.org.id}/${job.input.achievementId}`);
@@ -340,39 +441,44 @@ export class CredentialService {
       const claimed = await this.status.allocate(tx, mine[0].job.org, signer.did, mine.map(a => ({credentialId: a.id})));
       mine.forEach((a, i) => slots.set(a.id, claimed[i]));
     }
-    const toStore: {job: IssueJob; row: CredentialRow; credential: AchievementCredential}[] = [];
-    let pooled = false;
-    if(this.signPool && accepted.length >= POOL_MIN) {
-      // Bulk: build every credential here, sign them on all cores, then make the rows. If a worker
-      // fails (one credential that cannot be signed), the chunk is signed here, one by one, so the
-      // failure stays with its own row.
+    return {jobs, outcomes, accepted, signers, slots, now};
+  }
+
+  /** The unsigned document and signing task of every accepted job (CPU only). */
+  private buildAll(admitted: Admitted): Built[] {
+    const {signers, slots, now} = admitted;
+    return admitted.accepted.map(a => {
+      const active = signers.get(a.job.org.id)!;
+      const {unsigned, cryptosuite} = this.build(a.job, a.id, slots.get(a.id)!, a.achievement, active, a.dates);
+      return {a, task: {unsigned, vmId: active.vmId, key: active.privateKey, created: now.toISOString(), cryptosuite}};
+    });
+  }
+
+  /** The row of one signed credential. */
+  private rowOf(admitted: Admitted, a: Accepted, signed: Record<string, unknown>): ToStore {
+    return {job: a.job, ...this.toRow(a.job, a.id, admitted.slots.get(a.id)!, a.achievement, a.dates, admitted.now, signed as AchievementCredential)};
+  }
+
+  /** Signs accepted jobs in this thread, one by one; a job that cannot be signed gets its error. */
+  private async signHere(admitted: Admitted, accepted: Accepted[]): Promise<ToStore[]> {
+    const toStore: ToStore[] = [];
+    for(const a of accepted) {
       try {
-        const built = accepted.map(a => ({a, ...this.build(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates)}));
-        const signed = await this.signPool.signAll(built.map(b => {
-          const active = signers.get(b.a.job.org.id)!;
-          return {unsigned: b.unsigned, vmId: active.vmId, key: active.privateKey, created: now.toISOString(), cryptosuite: b.cryptosuite};
-        }), share => signTasks(share, this.ctx.canonicalizer));
-        built.forEach((b, i) => toStore.push({job: b.a.job,
-          ...this.toRow(b.a.job, b.a.id, slots.get(b.a.id)!, b.a.achievement, b.a.dates, now, signed[i] as AchievementCredential)}));
-        pooled = true;
-        this.signedOnThreads += built.length;
-      } catch {
-        toStore.length = 0;
+        toStore.push({job: a.job, ...await this.sign(a.job, a.id, admitted.slots.get(a.id)!, a.achievement, admitted.signers.get(a.job.org.id)!,
+          a.dates, admitted.now)});
+      } catch(error) {
+        admitted.outcomes.set(a.job, {error});
       }
     }
-    if(!pooled) {
-      for(const a of accepted) {
-        try {
-          toStore.push({job: a.job, ...await this.sign(a.job, a.id, slots.get(a.id)!, a.achievement, signers.get(a.job.org.id)!, a.dates, now)});
-        } catch(error) {
-          outcomes.set(a.job, {error});
-        }
-      }
-    }
+    return toStore;
+  }
+
+  /** Stores signed credentials: their answers (and idempotency records), then the audit entries with the rows. */
+  private async store(tx: Queryable, admitted: Admitted, toStore: ToStore[]): Promise<void> {
     for(const {job, row, credential} of toStore) {
       const result: StoredResponse<CredentialView> = {statusCode: 201, body: this.view(row, credential), replayed: false};
       if(job.key !== undefined) await completeIdempotencyKey(tx, job.org.id, job.key, 201, JSON.stringify(result.body));
-      outcomes.set(job, {result});
+      admitted.outcomes.set(job, {result});
     }
     // Last: the audit head's row lock is held only until the commit that follows. The
     // credentials' INSERT runs inside the append's statement (one round trip fewer).
@@ -382,7 +488,6 @@ export class CredentialService {
       after: {status: 'active', achievementId: row.achievement_id, recipientName: row.recipient_name, validFrom: row.valid_from.toISOString(),
         validUntil: row.valid_until?.toISOString() ?? null, ...(job.renewFrom ? {renewedFrom: job.renewFrom} : {})},
     })), toStore.length ? credentialsInsert(toStore.map(s => s.row)) : undefined);
-    return outcomes;
   }
 
   /** Builds and signs one credential row (CPU only). */

@@ -1,10 +1,10 @@
 /**
  * Bulk issuance (issue 5): a batch is one upload (CSV, .xlsx or JSON rows). Rows are
  * validated as they stream in and stored in `batch_rows`; then the `batch.issue` job
- * issues the valid rows in chunks, each chunk in ONE transaction with its credentials,
- * status slots, audit entries, row outcomes and email deliveries. A crash rolls back
- * the chunk in flight; rows already issued are never picked again, so a retried job
- * never issues twice.
+ * issues the valid rows in chunks: a chunk's credentials, audit entries, row outcomes and
+ * email deliveries commit in ONE transaction, and its signing overlaps the previous
+ * chunk's database work (run, below). A crash rolls back the chunk in flight; rows
+ * already issued are never picked again, so a retried job never issues twice.
  */
 import {createHash} from 'node:crypto';
 import {randomId} from '../../crypto/tokens.js';
@@ -13,7 +13,7 @@ import type {OrganizationRow} from '../../db/rows.js';
 import {DomainError, notFound} from '../../errors.js';
 import type {Actor} from '../actor.js';
 import type {ServiceContext} from '../context.js';
-import type {CredentialService, CredentialView, IssueCredentialInput} from '../credentials.js';
+import type {CredentialService, IssueCredentialInput, PreparedBulk} from '../credentials.js';
 import {csvRow} from '../csv.js';
 import {decodeCursor, encodeCursor} from '../pagination.js';
 
@@ -317,6 +317,14 @@ export class BatchService {
   /**
    * The job: issues pending rows `chunk` at a time until none is left, the batch is
    * cancelled, or the run is aborted. Safe to run again at any point.
+   *
+   * Chunks are pipelined so that signing (on the signing threads) runs while this thread
+   * does the database work: each transaction takes the next chunk's rows and prepares them
+   * (status slots, unsigned documents), hands them to the signing threads, and then stores
+   * the previous chunk, signed meanwhile, with its row outcomes, counters and emails. A
+   * chunk's credentials and its rows' outcomes commit together, after its rows are checked
+   * to be still pending (under a row lock), so a crash, a retry or a second run never
+   * issues a row twice; it only leaves the slots of a prepared chunk unused.
    */
   async run(batchId: string, signal?: AbortSignal): Promise<void> {
     const {rows: [batch]} = await this.ctx.db.query<BatchRow>('SELECT * FROM batches WHERE id = $1', [batchId]);
@@ -326,24 +334,37 @@ export class BatchService {
       [batchId, this.ctx.now()]);
     await this.credentials.ensureSignPool();
     const started = performance.now();
-    for(;;) {
-      if(signal?.aborted) throw new Error('the batch run was interrupted; it resumes on retry');
-      if(performance.now() - started > this.sliceMs) {
-        // Hand over to a continuation (its id is derived from the progress, so a repeat enqueues nothing).
-        const {rows: [now]} = await this.ctx.db.query<{issued: number; failed: number}>('SELECT issued, failed FROM batches WHERE id = $1', [batchId]);
-        await this.jobs.send(BATCH_JOB, {organizationId: batch.organization_id, batchId}, {id: jobIdFor(`${batchId}:${now.issued + now.failed}`)});
-        this.jobs.notify(BATCH_JOB);
-        return;
+    let inFlight: InFlight | null = null;
+    // Rows above this number are the ones not yet taken by this run.
+    let after = 0;
+    try {
+      for(;;) {
+        if(signal?.aborted) throw new Error('the batch run was interrupted; it resumes on retry');
+        const sliceOver = performance.now() - started > this.sliceMs;
+        const current: InFlight | null = inFlight;
+        const step: StepResult = await this.ctx.db.transaction(async tx => this.step(tx, batch, org, current, sliceOver ? null : after));
+        inFlight = step.next;
+        if(step.next) after = step.next.rowNumbers[step.next.rowNumbers.length - 1];
+        if(step.state === 'cancelled') return;
+        if(step.state === 'done') {
+          await this.ctx.db.query(`UPDATE batches SET status = 'completed', finished_at = $2 WHERE id = $1 AND status = 'running'`, [batchId, this.ctx.now()]);
+          return;
+        }
+        if(step.state === 'restart') after = 0;
+        if(step.stored > 0 && batch.send_email && this.enqueueEmails) this.jobs.notify('email.send');
+        if(sliceOver && !inFlight) {
+          // Hand over to a continuation (its id is derived from the progress, so a repeat enqueues nothing).
+          const {rows: [now]} = await this.ctx.db.query<{issued: number; failed: number}>('SELECT issued, failed FROM batches WHERE id = $1', [batchId]);
+          await this.jobs.send(BATCH_JOB, {organizationId: batch.organization_id, batchId}, {id: jobIdFor(`${batchId}:${now.issued + now.failed}`)});
+          this.jobs.notify(BATCH_JOB);
+          return;
+        }
+        // PGlite answers in microtasks: let requests in between chunks.
+        await new Promise(resolve => setImmediate(resolve));
       }
-      const step = await this.ctx.db.transaction(async tx => this.issueChunk(tx, batch, org));
-      if(step === 'done') {
-        await this.ctx.db.query(`UPDATE batches SET status = 'completed', finished_at = $2 WHERE id = $1 AND status = 'running'`, [batchId, this.ctx.now()]);
-        return;
-      }
-      if(step === 'cancelled') return;
-      if(step > 0 && batch.send_email && this.enqueueEmails) this.jobs.notify('email.send');
-      // PGlite answers in microtasks: let requests in between chunks.
-      await new Promise(resolve => setImmediate(resolve));
+    } finally {
+      // A chunk still being signed when the run ends is dropped (its rows are still pending).
+      void inFlight?.signing.catch(() => undefined);
     }
   }
 
@@ -353,29 +374,59 @@ export class BatchService {
       [batchId, error, this.ctx.now()]);
   }
 
-  /** One chunk in the caller's transaction: issue, record each row's outcome, count, enqueue the emails. */
-  private async issueChunk(tx: Queryable, batch: BatchRow, org: OrganizationRow): Promise<number | 'done' | 'cancelled'> {
-    // The batch row lock orders chunks with a cancel; SKIP LOCKED keeps a second runner (a retried job
-    // while a stale one still runs) off the rows this one holds.
-    const {rows: [current]} = await tx.query<{status: string}>('SELECT status FROM batches WHERE id = $1 FOR UPDATE', [batch.id]);
-    if(current.status === 'cancelled') return 'cancelled';
-    const {rows} = await tx.query<{row_number: number; input: BatchRowValue}>(
-      `SELECT row_number, input FROM batch_rows WHERE batch_id = $1 AND status = 'pending' ORDER BY row_number LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [batch.id, this.chunk]);
-    if(rows.length === 0) return 'done';
-    const outcomes = await this.credentials.issueWithin(tx, rows.map(r => ({org, actor: batch.actor, input: toIssueInput(batch.achievement_id, r.input)})));
-    const updates = rows.map((r, i) => {
+  /**
+   * One transaction of the job: unless `after` is null (the run is ending), takes the next
+   * chunk of pending rows numbered above `after`, prepares it and starts its signing; then
+   * stores `current`. `done` when there is nothing left to take or store; `restart` when the
+   * rows above `after` are exhausted but pending rows remain below (taken by another run that
+   * did not issue them): the next step starts from the first row again.
+   */
+  private async step(tx: Queryable, batch: BatchRow, org: OrganizationRow, current: InFlight | null, after: number | null): Promise<StepResult> {
+    // The batch row lock orders chunks with a cancel.
+    const {rows: [locked]} = await tx.query<{status: string}>('SELECT status FROM batches WHERE id = $1 FOR UPDATE', [batch.id]);
+    if(locked.status === 'cancelled') return {state: 'cancelled', next: null, stored: 0};
+    let next: InFlight | null = null;
+    if(after !== null) {
+      // SKIP LOCKED keeps this run off rows another run (a retried job while a stale one still runs) holds right now.
+      const {rows} = await tx.query<{row_number: number; input: BatchRowValue}>(
+        `SELECT row_number, input FROM batch_rows WHERE batch_id = $1 AND status = 'pending' AND row_number > $2
+          ORDER BY row_number LIMIT $3 FOR UPDATE SKIP LOCKED`, [batch.id, after, this.chunk]);
+      if(rows.length) {
+        const prepared = await this.credentials.prepareBulk(tx, rows.map(r => ({org, actor: batch.actor, input: toIssueInput(batch.achievement_id, r.input)})));
+        next = {rowNumbers: rows.map(r => r.row_number), prepared, signing: this.credentials.signBulk(prepared)};
+      }
+    }
+    const stored = current ? await this.store(tx, batch, org, current) : 0;
+    if(next || current) return {state: 'more', next, stored};
+    if(after === null) return {state: 'more', next: null, stored};
+    const {rows: [left]} = await tx.query<{n: number}>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM batch_rows WHERE batch_id = $1 AND status = 'pending' LIMIT 1) p`, [batch.id]);
+    return {state: left.n > 0 && after > 0 ? 'restart' : 'done', next: null, stored};
+  }
+
+  /** Stores a signed chunk in the caller's transaction: its rows still pending get their credential or error; counters; emails. */
+  private async store(tx: Queryable, batch: BatchRow, org: OrganizationRow, chunk: InFlight): Promise<number> {
+    const signed = await chunk.signing;
+    // Rows another run issued since this chunk was taken are left to it (its slots stay unused).
+    const {rows: pendingRows} = await tx.query<{row_number: number}>(
+      `SELECT row_number FROM batch_rows WHERE batch_id = $1 AND row_number = ANY($2::int[]) AND status = 'pending' FOR UPDATE`,
+      [batch.id, chunk.rowNumbers]);
+    const pending = new Set(pendingRows.map(r => r.row_number));
+    const outcomes = await this.credentials.storeBulk(tx, chunk.prepared, signed, i => pending.has(chunk.rowNumbers[i]));
+    const updates = chunk.rowNumbers.flatMap((row, i): {row_number: number; status: string; credential_id: string | null; errors: RowProblem[] | null}[] => {
       const o = outcomes[i];
+      if('skipped' in o) return [];
       return 'view' in o
-        ? {row_number: r.row_number, status: 'issued', credential_id: o.view.id, errors: null}
-        : {row_number: r.row_number, status: 'failed', credential_id: null, errors: [problemOf(r.row_number, o.error)]};
+        ? [{row_number: row, status: 'issued', credential_id: o.view.id, errors: null}]
+        : [{row_number: row, status: 'failed', credential_id: null, errors: [problemOf(row, o.error)]}];
     });
+    if(updates.length === 0) return 0;
     await tx.query(
       `UPDATE batch_rows b SET status = u.status, credential_id = u.credential_id, errors = u.errors
          FROM jsonb_to_recordset($2::jsonb) AS u(row_number integer, status text, credential_id text, errors jsonb)
         WHERE b.batch_id = $1 AND b.row_number = u.row_number`, [batch.id, JSON.stringify(updates)]);
-    const issued = outcomes.filter((o): o is {view: CredentialView} => 'view' in o).map(o => o.view);
-    await tx.query('UPDATE batches SET issued = issued + $2, failed = failed + $3 WHERE id = $1', [batch.id, issued.length, rows.length - issued.length]);
+    const issued = outcomes.flatMap(o => 'view' in o ? [o.view] : []);
+    await tx.query('UPDATE batches SET issued = issued + $2, failed = failed + $3 WHERE id = $1', [batch.id, issued.length, updates.length - issued.length]);
     if(batch.send_email && this.enqueueEmails) {
       const mail = issued.filter(v => v.recipient.email);
       if(mail.length) {
@@ -383,8 +434,24 @@ export class BatchService {
           locale: batch.locale ?? undefined, kind: 'credential_issued' as const, batchId: batch.id})));
       }
     }
-    return rows.length;
+    return updates.length;
   }
+}
+
+/** What one transaction of the job did. */
+interface StepResult {
+  state: 'more' | 'done' | 'restart' | 'cancelled';
+  /** The chunk it took, being signed. */
+  next: InFlight | null;
+  /** Rows of the previous chunk that got their outcome. */
+  stored: number;
+}
+
+/** A chunk taken and prepared by one transaction, signed meanwhile, stored by the next. */
+interface InFlight {
+  rowNumbers: number[];
+  prepared: PreparedBulk;
+  signing: Promise<Record<string, unknown>[] | null>;
 }
 
 /** A UUID (the job queue's id format) derived from a batch id. */
