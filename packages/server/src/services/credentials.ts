@@ -159,7 +159,7 @@ export class CredentialService {
   private readonly batcher: Batcher<IssueJob>;
   /** Signing threads for bulk issuance, started by the first batch (absent: sign in this thread). */
   private signPool: SignPool | null = null;
-  /** Credentials signed through the signing pool so far (its threads and this thread's share; tests, monitoring). */
+  /** Credentials signed through the signing pool so far (its threads, and this thread's share of a group commit; tests, monitoring). */
   signedOnThreads = 0;
   private signPoolStarting: Promise<void> | null = null;
 

@@ -1,10 +1,11 @@
 /**
  * Signing on every core: a pool of worker threads (sign-worker.ts, bundled by esbuild on
- * first use) for bulk issuance. A chunk's credentials are split over the workers and the
- * calling thread, which signs its own share meanwhile (on PGlite it would otherwise sit
- * idle in the chunk's open transaction): one thread per core in all, so a 2-core machine
- * runs one worker, and one V8 heap fewer is resident. Small groups are signed in the
- * calling thread alone: a round trip to a worker costs more than a few signatures.
+ * first use), one per core beside the calling thread, so a 2-core machine runs one worker.
+ * Bulk issuance signs each chunk on the workers alone while the job's thread does the
+ * database work of the chunk before (batches.ts); an API group commit is split over the
+ * workers and the calling thread, which signs its own share meanwhile (it would otherwise
+ * sit idle in the open transaction). Small groups are signed in the calling thread alone:
+ * a round trip to a worker costs more than a few signatures.
  *
  * Worker heaps are capped (WORKER_LIMITS): a worker keeps only its canonicalizer's
  * caches between chunks, and an uncapped heap lets garbage grow to hundreds of MB
