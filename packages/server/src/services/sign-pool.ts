@@ -22,7 +22,7 @@ import type {SignTask} from './sign-task.js';
 /** Heap caps of a signing thread (MB): far above what one chunk needs, far below V8's defaults. */
 const WORKER_LIMITS = {maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16};
 
-type Pending = {resolve: (signed: Record<string, unknown>[]) => void; reject: (error: Error) => void};
+type Pending = {resolve: (signed: Record<string, unknown>[]) => void; reject: (error: Error) => void; slot: number};
 
 /** The worker script, bundled once per process. */
 let bundled: Promise<string> | null = null;
@@ -44,33 +44,54 @@ function workerScript(): Promise<string> {
   return bundled;
 }
 
-/** A pool of signing threads. */
+/**
+ * A pool of signing threads. A thread that dies (out of its capped heap, or killed) fails
+ * the work it held, which the caller then signs in its own thread, and is replaced, so the
+ * pool never hands work to a dead thread.
+ */
 export class SignPool {
   private next = 0;
   private seq = 0;
+  private closing = false;
   private readonly pending = new Map<number, Pending>();
+  private readonly workers: Worker[] = [];
+  /** Threads started so far, replacements included (tests, monitoring). */
+  started = 0;
 
-  private constructor(private readonly workers: Worker[]) {
-    for(const w of workers) {
-      w.on('message', (m: {id: number; signed?: Record<string, unknown>[]; error?: string}) => {
-        const p = this.pending.get(m.id);
-        if(!p) return;
-        this.pending.delete(m.id);
-        if(m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.signed!);
-      });
-      w.on('error', error => {
-        for(const p of this.pending.values()) p.reject(error);
-        this.pending.clear();
-      });
-      w.unref();
-    }
+  private constructor(private readonly file: string, size: number) {
+    for(let slot = 0; slot < size; slot++) this.workers.push(this.spawn(slot));
   }
 
   /** Starts `size` workers (default: one per core beside the calling thread's, at least one). */
   static async create(size = Math.max(1, availableParallelism() - 1)): Promise<SignPool> {
-    const file = await workerScript();
-    return new SignPool(Array.from({length: size}, () => new Worker(file, {resourceLimits: WORKER_LIMITS})));
+    return new SignPool(await workerScript(), size);
+  }
+
+  private spawn(slot: number): Worker {
+    const w = new Worker(this.file, {resourceLimits: WORKER_LIMITS});
+    this.started++;
+    w.on('message', (m: {id: number; signed?: Record<string, unknown>[]; error?: string}) => {
+      const p = this.pending.get(m.id);
+      if(!p) return;
+      this.pending.delete(m.id);
+      if(m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.signed!);
+    });
+    const fail = (error: Error) => {
+      for(const [id, p] of this.pending) {
+        if(p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(error);
+      }
+    };
+    // 'error' (e.g. ERR_WORKER_OUT_OF_MEMORY) comes before 'exit'; an exit alone (terminated) fails the rest.
+    w.on('error', fail);
+    w.on('exit', code => {
+      fail(new Error(`a signing thread exited (code ${code})`));
+      if(!this.closing && this.workers[slot] === w) this.workers[slot] = this.spawn(slot);
+    });
+    w.unref();
+    return w;
   }
 
   /** Number of worker threads. */
@@ -96,14 +117,15 @@ export class SignPool {
 
   private send(tasks: SignTask[]): Promise<Record<string, unknown>[]> {
     const id = ++this.seq;
-    const worker = this.workers[this.next++ % this.workers.length];
+    const slot = this.next++ % this.workers.length;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, {resolve, reject});
-      worker.postMessage({id, tasks});
+      this.pending.set(id, {resolve, reject, slot});
+      this.workers[slot].postMessage({id, tasks});
     });
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map(w => w.terminate()));
   }
 }
