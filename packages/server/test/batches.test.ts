@@ -279,3 +279,42 @@ describe.each(BACKENDS)('bulk issuance (%s)', kind => {
     expect(late.json().code).toBe('BATCH_FINISHED');
   });
 });
+
+// Real concurrency: another run's open transaction holding rows exists only on PostgreSQL (PGlite has one connection).
+describe.runIf(BACKENDS.includes('postgres'))('bulk issuance next to another run (postgres)', () => {
+  it('leaves a batch running, not completed, while another run holds its last pending rows', async () => {
+    // An instance that runs no jobs, so that the only runs are the ones this test makes.
+    const quiet = await startLaurel('postgres', {jobs: {workers: false}});
+    let release = () => {};
+    try {
+      const {apiKey} = await createOrg(quiet.app, {slug: 'held'});
+      const ach = (await api(quiet.app, apiKey).post('/api/v1/achievements', ACHIEVEMENT)).json().id;
+      const rows = Array.from({length: 60}, (_, i) => ({name: `Held ${i}`, email: `h${i}@example.org`}));
+      const res = await api(quiet.app, apiKey).post('/api/v1/batches', {achievementId: ach, sendEmail: false, rows});
+      expect(res.statusCode, res.body).toBe(202);
+      const id = res.json().id;
+      const view = async () => (await api(quiet.app, apiKey).get(`/api/v1/batches/${id}`)).json();
+      // Rows 1–10 held as another run's open transaction holds the chunk it is issuing.
+      const released = new Promise<void>(resolve => { release = resolve; });
+      let holding!: () => void;
+      const held = new Promise<void>(resolve => { holding = resolve; });
+      const holder = quiet.db.transaction(async tx => {
+        await tx.query('SELECT row_number FROM batch_rows WHERE batch_id = $1 AND row_number <= 10 FOR UPDATE', [id]);
+        holding();
+        await released;
+      });
+      await held;
+      await quiet.services.batches.run(id);
+      // It issued every row it could take and left the held ones, without calling the batch completed.
+      expect(await view()).toMatchObject({status: 'running', progress: {total: 60, issued: 50, pending: 10}});
+      // The holder was a run that died (its transaction ends without issuing them): a retry finishes the batch.
+      release();
+      await holder;
+      await quiet.services.batches.run(id);
+      expect(await view()).toMatchObject({status: 'completed', progress: {total: 60, issued: 60, pending: 0}});
+    } finally {
+      release();
+      await quiet.close();
+    }
+  });
+});

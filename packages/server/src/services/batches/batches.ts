@@ -345,7 +345,7 @@ export class BatchService {
         const step: StepResult = await this.ctx.db.transaction(async tx => this.step(tx, batch, org, current, sliceOver ? null : after));
         inFlight = step.next;
         if(step.next) after = step.next.rowNumbers[step.next.rowNumbers.length - 1];
-        if(step.state === 'cancelled') return;
+        if(step.state === 'cancelled' || step.state === 'others') return;
         if(step.state === 'done') {
           await this.ctx.db.query(`UPDATE batches SET status = 'completed', finished_at = $2 WHERE id = $1 AND status = 'running'`, [batchId, this.ctx.now()]);
           return;
@@ -377,9 +377,13 @@ export class BatchService {
   /**
    * One transaction of the job: unless `after` is null (the run is ending), takes the next
    * chunk of pending rows numbered above `after`, prepares it and starts its signing; then
-   * stores `current`. `done` when there is nothing left to take or store; `restart` when the
-   * rows above `after` are exhausted but pending rows remain below (taken by another run that
-   * did not issue them): the next step starts from the first row again.
+   * stores `current`. `done` when no row is pending and nothing is left to store; `restart`
+   * when the rows above `after` are exhausted but pending rows remain below (passed while
+   * another run held them): the next step starts from the first row again; `others` when the
+   * only pending rows are held by another run right now (PostgreSQL): this run ends and leaves
+   * the batch to it. Before, a run that found nothing to take called the batch completed even
+   * then, and if the other run then died, its rows stayed pending in a completed batch that
+   * no retry would touch.
    */
   private async step(tx: Queryable, batch: BatchRow, org: OrganizationRow, current: InFlight | null, after: number | null): Promise<StepResult> {
     // The batch row lock orders chunks with a cancel.
@@ -401,7 +405,9 @@ export class BatchService {
     if(after === null) return {state: 'more', next: null, stored};
     const {rows: [left]} = await tx.query<{n: number}>(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM batch_rows WHERE batch_id = $1 AND status = 'pending' LIMIT 1) p`, [batch.id]);
-    return {state: left.n > 0 && after > 0 ? 'restart' : 'done', next: null, stored};
+    // Pending rows this run could not take from the start are held by another run's open transaction:
+    // that run (or its retry, if it dies) finishes the batch; this one must not call it completed.
+    return {state: left.n === 0 ? 'done' : after > 0 ? 'restart' : 'others', next: null, stored};
   }
 
   /** Stores a signed chunk in the caller's transaction: its rows still pending get their credential or error; counters; emails. */
@@ -440,7 +446,7 @@ export class BatchService {
 
 /** What one transaction of the job did. */
 interface StepResult {
-  state: 'more' | 'done' | 'restart' | 'cancelled';
+  state: 'more' | 'done' | 'restart' | 'others' | 'cancelled';
   /** The chunk it took, being signed. */
   next: InFlight | null;
   /** Rows of the previous chunk that got their outcome. */
