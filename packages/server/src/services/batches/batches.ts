@@ -381,9 +381,8 @@ export class BatchService {
    * when the rows above `after` are exhausted but pending rows remain below (passed while
    * another run held them): the next step starts from the first row again; `others` when the
    * only pending rows are held by another run right now (PostgreSQL): this run ends and leaves
-   * the batch to it. Before, a run that found nothing to take called the batch completed even
-   * then, and if the other run then died, its rows stayed pending in a completed batch that
-   * no retry would touch.
+   * the batch to it (were it to call the batch completed and the other run then died, those
+   * rows would stay pending in a completed batch that no retry touches).
    */
   private async step(tx: Queryable, batch: BatchRow, org: OrganizationRow, current: InFlight | null, after: number | null): Promise<StepResult> {
     // The batch row lock orders chunks with a cancel.
