@@ -19,7 +19,7 @@ import {Canonicalizer, createDocumentLoader, signCredential} from '@laurel/core'
 import {fileURLToPath} from 'node:url';
 import {launchArgs, NODE_FLAGS} from '../packages/server/bin/run.mjs';
 import {benchKey, nextCredential, nodeSigner, CREATED} from './fixtures.js';
-import {fmtRate, table} from './measure.js';
+import {firstJsonLine, fmtRate, table} from './measure.js';
 
 const ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 100_000);
 
@@ -50,34 +50,14 @@ function memoryOf(pid: number): {rssMb: number; peakMb: number} | null {
 }
 
 /** Runs bench/batch-server.ts and resolves with its first stdout line (JSON) and the child. */
-function child(mode: 'setup' | 'serve', where: string, env: NodeJS.ProcessEnv): Promise<{proc: ChildProcess; line: any; exited: Promise<number | null>}> {
+async function child(mode: 'setup' | 'serve', where: string, env: NodeJS.ProcessEnv): Promise<{proc: ChildProcess; line: any; exited: Promise<number | null>}> {
   // Started as `npm start` starts the server (bin/run.mjs, its Node flags); BENCH_NODE_FLAGS adds flags after them.
   const args = launchArgs(fileURLToPath(new URL('./batch-server.ts', import.meta.url)), [mode, where]);
   args.splice(NODE_FLAGS.length, 0, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   const proc = spawn(process.execPath, args, {stdio: ['pipe', 'pipe', 'inherit'], env: {...process.env, ...env}});
   const exited = new Promise<number | null>(resolve => proc.on('exit', code => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`batch-server ${mode} gave no answer within 120 s`));
-    }, 120_000);
-    proc.stdout!.on('data', chunk => {
-      buffered += chunk;
-      const newline = buffered.indexOf('\n');
-      if(newline < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve({proc, line: JSON.parse(buffered.slice(0, newline)), exited});
-      } catch(error) {
-        reject(error);
-      }
-    });
-    void exited.then(code => {
-      clearTimeout(timer);
-      reject(new Error(`batch-server ${mode} exited with ${code} before it answered`));
-    });
-  });
+  const line = await firstJsonLine(proc, `batch-server ${mode}`, 120_000);
+  return {proc, line, exited};
 }
 
 interface ScenarioResult {

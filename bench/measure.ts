@@ -3,6 +3,7 @@
  * length; each round reports ops/s, and the bench reports the median round,
  * the mean over all rounds (total ops / total time) and the min–max spread.
  */
+import type {ChildProcess} from 'node:child_process';
 
 /** How long to warm up and measure, from the environment. */
 export interface BenchConfig {
@@ -168,3 +169,34 @@ export function statsRow(s: Stats): string[] {
 }
 
 export const STATS_HEADER = ['bench', 'median/s', 'mean/s', 'min – max (rounds)', 'spread', 'time/op', 'ops', 'cpu', 'per cpu-s'];
+
+/**
+ * The first line a child process prints on stdout, parsed as JSON (bench servers announce
+ * themselves so). Rejects, after killing the child, when no line comes within `timeoutMs`,
+ * and when the child exits first.
+ */
+export function firstJsonLine(child: ChildProcess, name: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} gave no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.stdout!.on('data', chunk => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if(newline < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buffered.slice(0, newline)));
+      } catch(error) {
+        reject(error);
+      }
+    });
+    child.on('exit', code => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it answered`));
+    });
+  });
+}
+

@@ -13,6 +13,7 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import autocannon from 'autocannon';
+import {firstJsonLine} from './measure.js';
 
 const SECONDS = Number(process.env.BENCH_PAGE_SECONDS ?? 10);
 const CONNECTIONS = 10;
@@ -43,34 +44,13 @@ function hasTaskset(): boolean {
   }
 }
 
-function startServer(pin: boolean): Promise<{child: ChildProcess; address: string; id: string}> {
+async function startServer(pin: boolean): Promise<{child: ChildProcess; address: string; id: string}> {
   const script = fileURLToPath(new URL('./page-server.ts', import.meta.url));
   const node = [process.execPath, '--import', 'tsx', script];
   const child = pin ? spawn('taskset', ['-c', '0', ...node], {stdio: ['pipe', 'pipe', 'inherit']})
     : spawn(node[0], node.slice(1), {stdio: ['pipe', 'pipe', 'inherit']});
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error('page server did not start within 60 s'));
-    }, 60_000);
-    child.stdout!.on('data', chunk => {
-      buffered += chunk;
-      const newline = buffered.indexOf('\n');
-      if(newline < 0) return;
-      clearTimeout(timer);
-      try {
-        const {address, id} = JSON.parse(buffered.slice(0, newline)) as {address: string; id: string};
-        resolve({child, address, id});
-      } catch(error) {
-        reject(error);
-      }
-    });
-    child.on('exit', code => {
-      clearTimeout(timer);
-      reject(new Error(`page server exited with ${code} before it was ready`));
-    });
-  });
+  const {address, id} = await firstJsonLine(child, 'page server', 60_000) as {address: string; id: string};
+  return {child, address, id};
 }
 
 async function cannon(label: string, url: string, accept: string): Promise<PageResult> {
